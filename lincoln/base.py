@@ -1,0 +1,200 @@
+"""The two abstract building blocks every layer is made of.
+
+An :class:`Operation` maps one array to another and knows its own derivative.
+The base class does the bookkeeping (it caches ``input_`` and ``output`` and
+checks shapes around the hooks) so that a subclass writes only the math:
+
+* ``_output(self)`` returns the output computed from ``self.input_``;
+* ``_input_grad(self, output_grad)`` returns dL/d(input) given dL/d(output).
+
+A :class:`ParamOperation` also owns a parameter array ``self.param`` and adds
+``_param_grad(self, output_grad)``, whose result is stored in ``self.param_grad``.
+
+This is the contract of *Deep Learning from Scratch* (Weidman), kept exactly.
+``_output`` may also be written as ``_output(self, inference)`` (the book's
+published library) to see whether the network is training or predicting.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import ShapeError
+
+__all__ = ["Array", "Operation", "ParamOperation"]
+
+Array = NDArray[Any]
+
+
+def _detect_output_style(method: Any) -> str:
+    """How a subclass declared ``_output``: the book's ``_output(self)`` ("none"),
+    the published library's ``_output(self, inference)`` ("inference"), or
+    ``_output(self, input_)`` ("input")."""
+    try:
+        params = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):  # builtins or C callables: assume the book's form
+        return "none"
+    positional = [
+        p
+        for p in params[1:]
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and p.default is p.empty
+    ]
+    if not positional:
+        return "none"
+    return "inference" if positional[0].name == "inference" else "input"
+
+
+def _shape_error(op: Operation, what: str, expected: tuple[int, ...], got: Any) -> ShapeError:
+    shape = getattr(got, "shape", None)
+    received = f"shape {shape}" if shape is not None else type(got).__name__
+    return ShapeError(
+        f"{type(op).__name__}: {what} must have shape {expected}, received {received}"
+    )
+
+
+class Operation:
+    """One differentiable step of a network.
+
+    Subclasses implement ``_output`` and ``_input_grad``; see the module docstring.
+
+    Attributes:
+        input_: the input of the last ``forward`` call.
+        output: its output.
+        input_grad: the gradient returned by the last ``backward`` call.
+        inference: whether the last ``forward`` ran in inference mode.
+    """
+
+    # Set per subclass by __init_subclass__, so forward need not inspect each call.
+    _output_style: str = "none"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._output_style = _detect_output_style(cls._output)
+
+    def __init__(self) -> None:
+        self.input_: Array | None = None
+        self.output: Array | None = None
+        self.input_grad: Array | None = None
+        self.inference = False
+
+    def forward(self, input_: Array, inference: bool = False) -> Array:
+        """Compute the output, caching ``input_`` and the output on the instance.
+
+        Args:
+            input_: the input array.
+            inference: True when predicting (dropout off, running statistics on).
+        """
+        self.input_ = input_
+        self.inference = inference
+        style = self._output_style
+        if style == "none":
+            self.output = self._output()
+        elif style == "inference":
+            self.output = self._output(inference)  # type: ignore[call-arg]
+        else:
+            self.output = self._output(input_)  # type: ignore[call-arg]
+        return self.output
+
+    def backward(self, output_grad: Array) -> Array:
+        """Return dL/d(input) given dL/d(output).
+
+        Raises:
+            ShapeError: ``output_grad`` does not match the forward output, or the
+                computed input gradient does not match the forward input.
+        """
+        self._check_output_grad(output_grad)
+        self.input_grad = self._input_grad(output_grad)
+        self._check_input_grad()
+        return self.input_grad
+
+    def _check_output_grad(self, output_grad: Array) -> None:
+        if self.output is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward called before forward"
+            )
+        if getattr(output_grad, "shape", None) != self.output.shape:
+            raise _shape_error(self, "output_grad", self.output.shape, output_grad)
+
+    def _check_input_grad(self) -> None:
+        expected = self.input_.shape  # type: ignore[union-attr]
+        if getattr(self.input_grad, "shape", None) != expected:
+            raise _shape_error(
+                self, "the input gradient from _input_grad", expected,
+                self.input_grad,
+            )
+
+    def _output(self) -> Array:
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _output(self)"
+        )
+
+    def _input_grad(self, output_grad: Array) -> Array:
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _input_grad(self, output_grad)"
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this operation (for saving)."""
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class ParamOperation(Operation):
+    """An operation with a parameter array that the optimizer updates in place.
+
+    Args:
+        param: the parameter array; the operation keeps a reference, not a copy.
+
+    Attributes:
+        param: the parameter.
+        param_grad: dL/d(param) from the last ``backward`` call.
+    """
+
+    def __init__(self, param: Array) -> None:
+        super().__init__()
+        self.param = param
+        self.param_grad: Array | None = None
+        # A network clears this on its very first operation: nobody reads the
+        # gradient with respect to the data, so it need not be computed.
+        self.needs_input_grad = True
+
+    def backward(self, output_grad: Array) -> Array:
+        """Compute ``input_grad`` and ``param_grad``; return ``input_grad``.
+
+        Raises:
+            ShapeError: any of the three gradients has the wrong shape.
+        """
+        self._check_output_grad(output_grad)
+        if self.needs_input_grad:
+            self.input_grad = self._input_grad(output_grad)
+            self._check_input_grad()
+        else:
+            self.input_grad = None
+        self.param_grad = self._param_grad(output_grad)
+        if getattr(self.param_grad, "shape", None) != self.param.shape:
+            raise _shape_error(
+                self, "the parameter gradient from _param_grad", self.param.shape,
+                self.param_grad,
+            )
+        return self.input_grad  # type: ignore[return-value]
+
+    def _param_grad(self, output_grad: Array) -> Array:
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _param_grad(self, output_grad)"
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(param shape={tuple(self.param.shape)})"
+
+
+def as_array(x: Any) -> np.ndarray:
+    """``np.asarray`` that leaves arrays alone (the common, fast case)."""
+    return x if isinstance(x, np.ndarray) else np.asarray(x)

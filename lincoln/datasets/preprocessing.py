@@ -1,0 +1,118 @@
+"""Preprocessing helpers: one-hot encoding, standardization, a seeded split."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+
+__all__ = ["one_hot", "standardize", "Standardizer", "train_test_split"]
+
+
+def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32) -> np.ndarray:
+    """Rows of zeros with a one at each label.
+
+    Args:
+        labels: integer labels ``(N,)``.
+        num_classes: width of the encoding; default ``max(labels) + 1``.
+
+    Raises:
+        DataError: non-integer or negative labels, or a label >= ``num_classes``.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise DataError(
+            f"one_hot: labels must be a 1-D integer array, received shape {labels.shape} "
+            f"and dtype {labels.dtype}"
+        )
+    if labels.size and labels.min() < 0:
+        raise DataError(f"one_hot: labels must be >= 0, received {int(labels.min())}")
+    k = int(labels.max()) + 1 if num_classes is None else int(num_classes)
+    if labels.size and labels.max() >= k:
+        raise DataError(f"one_hot: label {int(labels.max())} does not fit num_classes={k}")
+    out = np.zeros((labels.shape[0], k), dtype=dtype)
+    out[np.arange(labels.shape[0]), labels] = 1
+    return out
+
+
+class Standardizer:
+    """Per-feature ``(x - mean) / std`` with statistics fitted on one array.
+
+    Features with zero spread are divided by 1, not 0.
+    """
+
+    def __init__(self) -> None:
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+
+    def fit(self, X: Any) -> Standardizer:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim < 2 or X.shape[0] == 0:
+            raise DataError(f"Standardizer.fit: expected (samples, features...), received shape {X.shape}")
+        self.mean = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.std = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, X: Any, dtype: Any = np.float32) -> np.ndarray:
+        if self.mean is None or self.std is None:
+            raise RuntimeError("Standardizer.transform called before fit")
+        X = np.asarray(X, dtype=np.float64)
+        if X.shape[1:] != self.mean.shape:
+            raise DataError(
+                f"Standardizer.transform: fitted on features of shape {self.mean.shape}, "
+                f"received shape {X.shape[1:]}"
+            )
+        return ((X - self.mean) / self.std).astype(dtype)
+
+
+def standardize(X_train: Any, *others: Any, dtype: Any = np.float32) -> tuple[np.ndarray, ...]:
+    """Standardize ``X_train`` and each of ``others`` with the training statistics.
+
+    Example:
+        >>> X_train, X_test = standardize(X_train, X_test)  # doctest: +SKIP
+    """
+    scaler = Standardizer().fit(X_train)
+    return tuple(scaler.transform(X, dtype=dtype) for X in (X_train, *others))
+
+
+def train_test_split(
+    X: Any, y: Any, test_fraction: float = 0.2, seed: int | None = 0, stratify: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle with a seeded generator and split into ``X_train, X_test, y_train, y_test``.
+
+    Args:
+        test_fraction: share of samples in the test part, in (0, 1).
+        seed: seed of the shuffle.
+        stratify: keep each class's share the same in both parts (labels ``(N,)``).
+
+    Raises:
+        ConfigError: ``test_fraction`` outside (0, 1).
+        DataError: X and y of different lengths, or too few samples to split.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if not 0.0 < float(test_fraction) < 1.0:
+        raise ConfigError(f"train_test_split: test_fraction must be in (0, 1), received {test_fraction!r}")
+    if len(X) != len(y):
+        raise DataError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
+    n = len(X)
+    n_test = int(round(n * float(test_fraction)))
+    if n_test < 1 or n_test >= n:
+        raise DataError(f"train_test_split: {n} samples cannot be split with test_fraction={test_fraction}")
+    rng = np.random.default_rng(seed)
+    if stratify:
+        test_idx_parts = []
+        for cls in np.unique(y):
+            idx = rng.permutation(np.flatnonzero(y == cls))
+            test_idx_parts.append(idx[: int(round(len(idx) * float(test_fraction)))])
+        test_idx = np.sort(np.concatenate(test_idx_parts))
+        mask = np.zeros(n, dtype=bool)
+        mask[test_idx] = True
+        train_idx = rng.permutation(np.flatnonzero(~mask))
+        test_idx = rng.permutation(test_idx)
+    else:
+        perm = rng.permutation(n)
+        test_idx, train_idx = perm[:n_test], perm[n_test:]
+    return X[train_idx], X[test_idx], y[train_idx], y[test_idx]

@@ -1,0 +1,255 @@
+"""Loss functions: a scalar from predictions and targets, and its gradient.
+
+A :class:`Loss` caches ``prediction`` and ``target`` in ``forward`` and returns
+dL/d(prediction) from ``backward``; subclasses write ``_output`` and
+``_input_grad``, as operations do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Array
+from .errors import ConfigError, DataError, ShapeError
+
+__all__ = ["Loss", "MeanSquaredError", "SoftmaxCrossEntropy", "LOSSES", "get_loss", "loss_name"]
+
+
+class Loss:
+    """Base class: ``forward(prediction, target) -> float``, ``backward() -> grad``."""
+
+    def __init__(self) -> None:
+        self.prediction: Array | None = None
+        self.target: Array | None = None
+        self.output: float | None = None
+        self.input_grad: Array | None = None
+
+    def forward(self, prediction: Array, target: Array) -> float:
+        """Compute the loss of ``prediction`` against ``target``.
+
+        Raises:
+            ShapeError: the shapes do not fit each other.
+        """
+        prediction = prediction if isinstance(prediction, np.ndarray) else np.asarray(prediction)
+        self.prediction = prediction
+        self.target = self._check_target(prediction, target)
+        self.output = float(self._output())
+        return self.output
+
+    def backward(self) -> Array:
+        """dL/d(prediction) for the last ``forward`` call."""
+        if self.prediction is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        self.input_grad = self._input_grad()
+        if getattr(self.input_grad, "shape", None) != self.prediction.shape:
+            raise ShapeError(
+                f"{type(self).__name__}: gradient from _input_grad must have shape "
+                f"{self.prediction.shape}, received {getattr(self.input_grad, 'shape', None)}"
+            )
+        return self.input_grad
+
+    def _check_target(self, prediction: Array, target: Any) -> Array:
+        target = target if isinstance(target, np.ndarray) else np.asarray(target)
+        if target.shape != prediction.shape:
+            raise ShapeError(
+                f"{type(self).__name__}: target must have the prediction's shape "
+                f"{prediction.shape}, received shape {target.shape}"
+            )
+        return target
+
+    def _output(self) -> float:
+        raise NotImplementedError(f"{type(self).__name__} must implement _output(self)")
+
+    def _input_grad(self) -> Array:
+        raise NotImplementedError(f"{type(self).__name__} must implement _input_grad(self)")
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class MeanSquaredError(Loss):
+    """Squared error summed over outputs, averaged over the batch (the book's MSE).
+
+    ``L = sum((prediction - target)^2) / batch``. A target of shape ``(N,)`` is
+    accepted for a prediction of shape ``(N, 1)`` and reshaped.
+
+    Args:
+        normalize: apply a softmax to the predictions first (the book's option
+            for classifiers trained with MSE).
+    """
+
+    def __init__(self, normalize: bool = False) -> None:
+        super().__init__()
+        self.normalize = bool(normalize)
+
+    def _check_target(self, prediction: Array, target: Any) -> Array:
+        target = target if isinstance(target, np.ndarray) else np.asarray(target)
+        if target.ndim == 1 and prediction.ndim == 2 and prediction.shape[1] == 1:
+            target = target.reshape(-1, 1)
+        if target.dtype != prediction.dtype and target.dtype.kind in "biuf":
+            target = target.astype(prediction.dtype)
+        return super()._check_target(prediction, target)
+
+    def _output(self) -> float:
+        pred = _softmax(self.prediction) if self.normalize else self.prediction
+        self._normalized = pred
+        diff = pred - self.target
+        return float(np.vdot(diff, diff)) / self.prediction.shape[0]
+
+    def _input_grad(self) -> Array:
+        n = self.prediction.shape[0]
+        grad = (self._normalized - self.target) * (2.0 / n)
+        if self.normalize:
+            # chain through the softmax: J^T g = p * (g - sum(p * g))
+            p = self._normalized
+            grad = p * (grad - np.sum(p * grad, axis=1, keepdims=True))
+        return grad.astype(self.prediction.dtype, copy=False)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"normalize": self.normalize} if self.normalize else {}
+
+
+def _softmax(x: Array) -> Array:
+    z = x - x.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax followed by categorical cross-entropy, fused for stability and speed.
+
+    ``L = mean over the batch of -sum_k t_k log softmax(x)_k``, computed with a
+    log-sum-exp so logits of any size give a finite loss. The gradient is
+    ``(softmax(x) - t) / batch``.
+
+    Targets are one-hot rows ``(N, K)`` or integer labels ``(N,)`` (``(N, 1)``
+    label columns are accepted and flattened).
+
+    Args:
+        eps: kept for the book's signature; the log-softmax needs no clipping.
+
+    Raises:
+        ShapeError / DataError: targets that do not fit the predictions, labels
+            outside ``[0, K)``, or non-integer labels.
+    """
+
+    def __init__(self, eps: float = 1e-9) -> None:
+        super().__init__()
+        self.eps = eps
+        self.softmax_preds: Array | None = None
+        self._labels: Array | None = None
+
+    def _check_target(self, prediction: Array, target: Any) -> Array:
+        target = target if isinstance(target, np.ndarray) else np.asarray(target)
+        if prediction.ndim != 2:
+            raise ShapeError(
+                f"SoftmaxCrossEntropy: prediction must be 2-D (batch, classes), "
+                f"received shape {prediction.shape}"
+            )
+        n, k = prediction.shape
+        if target.ndim == 2 and target.shape[1] == 1 and k != 1:
+            target = target[:, 0]
+        if target.ndim == 1:
+            if target.shape[0] != n:
+                raise ShapeError(
+                    f"SoftmaxCrossEntropy: {n} predictions but {target.shape[0]} labels"
+                )
+            self._labels = _check_labels(target, k, "SoftmaxCrossEntropy")
+            return self._labels
+        self._labels = None
+        if target.shape != prediction.shape:
+            raise ShapeError(
+                f"SoftmaxCrossEntropy: target must be one-hot with shape {prediction.shape} "
+                f"or integer labels with shape ({n},), received shape {target.shape}"
+            )
+        if target.dtype != prediction.dtype:
+            target = target.astype(prediction.dtype)
+        return target
+
+    def _output(self) -> float:
+        x = self.prediction
+        shifted = x - x.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        sums = exp.sum(axis=1, keepdims=True)
+        exp /= sums
+        self.softmax_preds = exp
+        log_sums = np.log(sums)  # log-softmax = shifted - log_sums
+        n = x.shape[0]
+        if self._labels is not None:
+            picked = shifted[np.arange(n), self._labels]
+            return float(np.sum(log_sums) - np.sum(picked)) / n
+        t = self.target
+        # -sum t (shifted - lse) = sum(t) * lse - sum(t * shifted), per row
+        return float(np.vdot(t.sum(axis=1), log_sums[:, 0]) - np.vdot(t, shifted)) / n
+
+    def _input_grad(self) -> Array:
+        n = self.prediction.shape[0]
+        if self._labels is not None:
+            grad = self.softmax_preds.copy()
+            grad[np.arange(n), self._labels] -= 1.0
+        else:
+            grad = self.softmax_preds - self.target
+        grad *= np.asarray(1.0 / n, dtype=grad.dtype)
+        return grad
+
+
+def _check_labels(labels: Array, num_classes: int, owner: str) -> Array:
+    if labels.dtype.kind not in "iu":
+        if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(
+            labels == np.round(labels)
+        ):
+            labels = labels.astype(np.int64)
+        else:
+            raise DataError(
+                f"{owner}: labels must be integers 0..{num_classes - 1}, received "
+                f"dtype {labels.dtype}"
+            )
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= num_classes:
+            raise DataError(
+                f"{owner}: labels must be in [0, {num_classes}) to fit the network's "
+                f"{num_classes} outputs, received labels from {lo} to {hi}"
+            )
+    return labels
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "softmax_cross_entropy": SoftmaxCrossEntropy,
+}
+
+
+def loss_name(loss: Loss) -> str:
+    """The registry name of a loss instance."""
+    for name, cls in LOSSES.items():
+        if type(loss) is cls:
+            return name
+    raise ConfigError(f"loss {type(loss).__name__} is not registered; known: {', '.join(LOSSES)}")
+
+
+def get_loss(spec: str | dict[str, Any] | Loss) -> Loss:
+    """A loss from a name, a ``{"type": name, **kwargs}`` dict, or an instance.
+
+    Raises:
+        ConfigError: unknown name, naming the valid choices.
+    """
+    if isinstance(spec, Loss):
+        return spec
+    kwargs: dict[str, Any] = {}
+    if isinstance(spec, dict):
+        kwargs = dict(spec)
+        name = kwargs.pop("type", None)
+    else:
+        name = spec
+    if name not in LOSSES:
+        raise ConfigError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}")
+    return LOSSES[name](**kwargs)

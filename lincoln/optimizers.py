@@ -1,0 +1,384 @@
+"""Optimizers: update every parameter of a network in place from its gradient.
+
+Each update rule is a plain function (``sgd_update``, ``momentum_update``, ...)
+that modifies its arrays in place; the classes hold hyperparameters and state
+(velocities, moments) and apply the rule to every parameter.
+
+The learning rate can decay once per epoch, as in the book: ``"linear"`` steps
+from ``lr`` down to ``final_lr`` in equal steps, ``"exponential"`` multiplies by
+a constant factor, reaching ``final_lr`` at the last epoch of ``fit``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .base import Array
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .network import NeuralNetwork
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "SGDMomentum",
+    "AdaGrad",
+    "RMSProp",
+    "Adam",
+    "OPTIMIZERS",
+    "get_optimizer",
+    "DECAY_TYPES",
+]
+
+DECAY_TYPES = (None, "linear", "exponential")
+
+
+def _check_real(owner: str, name: str, value: Any, *, low: float, high: float = math.inf,
+                low_open: bool = False, high_open: bool = False) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if ok:
+        v = float(value)
+        ok = math.isfinite(v)
+        ok = ok and (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    if not ok:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        raise ConfigError(
+            f"{owner}: {name} must be a number in {lo}{low}, {high}{hi}, "
+            f"received {name}={value!r}"
+        )
+    return float(value)
+
+
+# -- update rules: plain functions, in place ----------------------------------------
+
+
+def sgd_update(param: Array, grad: Array, lr: float) -> None:
+    """``param -= lr * grad``."""
+    param -= lr * grad
+
+
+def momentum_update(param: Array, grad: Array, velocity: Array, lr: float,
+                    momentum: float) -> None:
+    """The book's momentum: ``v = momentum * v + lr * grad; param -= v``."""
+    velocity *= momentum
+    velocity += lr * grad
+    param -= velocity
+
+
+def adagrad_update(param: Array, grad: Array, sum_sq: Array, lr: float, eps: float) -> None:
+    """``G += grad^2; param -= lr * grad / (sqrt(G) + eps)``."""
+    sum_sq += grad * grad
+    param -= lr * grad / (np.sqrt(sum_sq) + eps)
+
+
+def rmsprop_update(param: Array, grad: Array, mean_sq: Array, lr: float, rho: float,
+                   eps: float) -> None:
+    """``E = rho * E + (1 - rho) grad^2; param -= lr * grad / (sqrt(E) + eps)``."""
+    mean_sq *= rho
+    mean_sq += (1.0 - rho) * grad * grad
+    param -= lr * grad / (np.sqrt(mean_sq) + eps)
+
+
+def adam_update(param: Array, grad: Array, m: Array, v: Array, step: int, lr: float,
+                beta1: float, beta2: float, eps: float) -> None:
+    """Adam (Kingma & Ba, 2015) with bias correction; ``step`` counts from 1."""
+    m *= beta1
+    m += (1.0 - beta1) * grad
+    v *= beta2
+    v += (1.0 - beta2) * grad * grad
+    m_hat_scale = 1.0 / (1.0 - beta1**step)
+    v_hat_scale = 1.0 / (1.0 - beta2**step)
+    param -= (lr * m_hat_scale) * m / (np.sqrt(v * v_hat_scale) + eps)
+
+
+# -- the classes ---------------------------------------------------------------------
+
+
+class Optimizer:
+    """Base class: learning rate, its per-epoch decay, weight decay, and state.
+
+    Args:
+        lr: initial learning rate (> 0).
+        final_lr: learning rate at the last epoch when ``decay_type`` is set.
+        decay_type: None, ``"linear"`` or ``"exponential"``.
+        weight_decay: L2 penalty coefficient added to every gradient
+            (``grad + weight_decay * param``); 0 disables it.
+
+    Raises:
+        ConfigError: a non-positive ``lr``, an unknown ``decay_type``, or
+            ``final_lr <= 0`` with exponential decay (no factor reaches 0).
+
+    Subclasses implement ``_update_rule(self, param, grad, state)``; ``state`` is
+    a per-parameter dict the subclass fills on first use.
+    """
+
+    def __init__(self, lr: float = 0.01, final_lr: float = 0.0, decay_type: str | None = None,
+                 weight_decay: float = 0.0) -> None:
+        name = type(self).__name__
+        self.lr = _check_real(name, "lr", lr, low=0.0, low_open=True)
+        self.initial_lr = self.lr
+        self.final_lr = _check_real(name, "final_lr", final_lr, low=0.0)
+        if decay_type not in DECAY_TYPES:
+            raise ConfigError(
+                f"{name}: unknown decay_type {decay_type!r}; choose one of: "
+                f"None, 'linear', 'exponential'"
+            )
+        if decay_type == "exponential" and self.final_lr <= 0.0:
+            raise ConfigError(
+                f"{name}: exponential decay needs final_lr > 0 (a constant factor never "
+                f"reaches 0), received final_lr={final_lr!r}"
+            )
+        self.decay_type = decay_type
+        self.weight_decay = _check_real(name, "weight_decay", weight_decay, low=0.0)
+        self.decay_per_epoch = 0.0 if decay_type == "linear" else 1.0
+        self.max_epochs = 1
+        self.step_count = 0
+        self.state: list[dict[str, Any]] = []
+        self.net: NeuralNetwork | None = None
+        self.first = True
+
+    # -- wiring -----------------------------------------------------------------
+
+    def bind(self, net: NeuralNetwork) -> None:
+        """Attach the network whose parameters ``step()`` updates."""
+        self.net = net
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        """Forget velocities and moments (after the network is re-initialized)."""
+        self.state = []
+        self.step_count = 0
+        self.first = True
+
+    # -- learning-rate schedule ---------------------------------------------------
+
+    def setup_decay(self, max_epochs: int) -> None:
+        """Start the schedule at ``initial_lr`` for a run of ``max_epochs`` epochs.
+
+        With one epoch there is nothing to decay: the rate stays at ``lr``.
+        """
+        self.max_epochs = int(max_epochs)
+        self.lr = self.initial_lr
+        steps = self.max_epochs - 1
+        if not self.decay_type or steps < 1:
+            self.decay_per_epoch = 0.0 if self.decay_type == "linear" else 1.0
+        elif self.decay_type == "exponential":
+            self.decay_per_epoch = (self.final_lr / self.initial_lr) ** (1.0 / steps)
+        else:
+            self.decay_per_epoch = (self.initial_lr - self.final_lr) / steps
+
+    # the book's private names, for readers who call them
+    def _setup_decay(self) -> None:
+        self.setup_decay(self.max_epochs)
+
+    def decay_lr(self) -> None:
+        """Move the learning rate one epoch along its schedule."""
+        if self.decay_type == "exponential":
+            self.lr *= self.decay_per_epoch
+        elif self.decay_type == "linear":
+            self.lr = max(self.lr - self.decay_per_epoch, self.final_lr)
+
+    _decay_lr = decay_lr
+
+    # -- the update ---------------------------------------------------------------
+
+    def step(self, epoch: int = 0) -> None:
+        """Update every parameter of the bound network in place.
+
+        Raises:
+            RuntimeError: no network is bound (create a Trainer, or call ``bind``).
+        """
+        if self.net is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.step: no network bound; create "
+                f"Trainer(net, optimizer) or call optimizer.bind(net) first"
+            )
+        params = self.net.params()
+        grads = self.net.param_grads()
+        if len(grads) != len(params):
+            raise RuntimeError(
+                f"{type(self).__name__}.step: {len(params)} parameters but {len(grads)} "
+                f"gradients; run net.train_batch (or forward and backward) first"
+            )
+        if len(self.state) != len(params):
+            self.state = [{} for _ in params]
+        self.step_count += 1
+        self.first = False
+        for param, grad, state in zip(params, grads, self.state):
+            if self.weight_decay:
+                grad = grad + self.weight_decay * param
+            self._update_rule(param, grad, state)
+
+    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _update_rule")
+
+    # -- saving -------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"lr": self.initial_lr}
+        if self.decay_type:
+            config.update(final_lr=self.final_lr, decay_type=self.decay_type)
+        if self.weight_decay:
+            config["weight_decay"] = self.weight_decay
+        return config
+
+    def state_dict(self) -> dict[str, Any]:
+        """Scalars and arrays that resume the optimizer exactly (``load_state_dict``)."""
+        arrays = {
+            f"state.{i}.{key}": value
+            for i, st in enumerate(self.state)
+            for key, value in st.items()
+        }
+        return {
+            "lr": self.lr,
+            "decay_per_epoch": self.decay_per_epoch,
+            "max_epochs": self.max_epochs,
+            "step_count": self.step_count,
+            "num_params": len(self.state),
+            "arrays": arrays,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.lr = float(state["lr"])
+        self.decay_per_epoch = float(state["decay_per_epoch"])
+        self.max_epochs = int(state["max_epochs"])
+        self.step_count = int(state["step_count"])
+        self.state = [{} for _ in range(int(state["num_params"]))]
+        for name, value in state["arrays"].items():
+            _, index, key = name.split(".", 2)
+            self.state[int(index)][key] = np.array(value)
+        self.first = self.step_count == 0
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Plain stochastic gradient descent: ``param -= lr * grad``."""
+
+    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
+        sgd_update(param, grad, self.lr)
+
+
+class SGDMomentum(Optimizer):
+    """SGD with momentum, in the book's form ``v = momentum v + lr g; p -= v``.
+
+    Args:
+        momentum: in ``[0, 1)``; 0.9 is usual.
+    """
+
+    def __init__(self, lr: float = 0.01, final_lr: float = 0.0, decay_type: str | None = None,
+                 momentum: float = 0.9, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, final_lr, decay_type, weight_decay)
+        self.momentum = _check_real("SGDMomentum", "momentum", momentum, low=0.0, high=1.0,
+                                    high_open=True)
+
+    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
+        if "velocity" not in state:
+            state["velocity"] = np.zeros_like(param)
+        momentum_update(param, grad, state["velocity"], self.lr, self.momentum)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "momentum": self.momentum}
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad: per-parameter rates shrinking with the sum of squared gradients."""
+
+    def __init__(self, lr: float = 0.01, final_lr: float = 0.0, decay_type: str | None = None,
+                 eps: float = 1e-7, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, final_lr, decay_type, weight_decay)
+        self.eps = _check_real("AdaGrad", "eps", eps, low=0.0, low_open=True)
+
+    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
+        if "sum_sq" not in state:
+            state["sum_sq"] = np.zeros_like(param)
+        adagrad_update(param, grad, state["sum_sq"], self.lr, self.eps)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "eps": self.eps}
+
+
+class RMSProp(Optimizer):
+    """RMSProp: rates scaled by a running mean of squared gradients.
+
+    Args:
+        rho: decay of the running mean, in ``[0, 1)``.
+    """
+
+    def __init__(self, lr: float = 0.001, final_lr: float = 0.0, decay_type: str | None = None,
+                 rho: float = 0.9, eps: float = 1e-7, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, final_lr, decay_type, weight_decay)
+        self.rho = _check_real("RMSProp", "rho", rho, low=0.0, high=1.0, high_open=True)
+        self.eps = _check_real("RMSProp", "eps", eps, low=0.0, low_open=True)
+
+    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
+        if "mean_sq" not in state:
+            state["mean_sq"] = np.zeros_like(param)
+        rmsprop_update(param, grad, state["mean_sq"], self.lr, self.rho, self.eps)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rho": self.rho, "eps": self.eps}
+
+
+class Adam(Optimizer):
+    """Adam with bias-corrected first and second moments.
+
+    Args:
+        beta1, beta2: moment decays, each in ``[0, 1)``.
+        eps: added to the denominator for stability.
+    """
+
+    def __init__(self, lr: float = 0.001, final_lr: float = 0.0, decay_type: str | None = None,
+                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(lr, final_lr, decay_type, weight_decay)
+        self.beta1 = _check_real("Adam", "beta1", beta1, low=0.0, high=1.0, high_open=True)
+        self.beta2 = _check_real("Adam", "beta2", beta2, low=0.0, high=1.0, high_open=True)
+        self.eps = _check_real("Adam", "eps", eps, low=0.0, low_open=True)
+
+    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
+        if "m" not in state:
+            state["m"] = np.zeros_like(param)
+            state["v"] = np.zeros_like(param)
+        adam_update(param, grad, state["m"], state["v"], self.step_count, self.lr,
+                    self.beta1, self.beta2, self.eps)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2,
+                "eps": self.eps}
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "sgd_momentum": SGDMomentum,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+}
+
+
+def get_optimizer(spec: dict[str, Any] | Optimizer) -> Optimizer:
+    """An optimizer from ``{"type": name, **kwargs}`` or an instance.
+
+    Raises:
+        ConfigError: unknown type (naming the valid ones) or bad arguments.
+    """
+    if isinstance(spec, Optimizer):
+        return spec
+    kwargs = dict(spec)
+    name = kwargs.pop("type", None)
+    if name not in OPTIMIZERS:
+        raise ConfigError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    try:
+        return OPTIMIZERS[name](**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"optimizer {name!r}: {exc}") from None
