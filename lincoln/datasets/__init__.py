@@ -1,6 +1,18 @@
 """Data sets and preprocessing: the bundled digits, MNIST-style IDX files, helpers."""
 
 from .digits import load_digits
+from .idx import read_idx, write_idx
+from .mnist import load_fashion_mnist, load_mnist
 from .preprocessing import Standardizer, one_hot, standardize, train_test_split
 
-__all__ = ["load_digits", "one_hot", "standardize", "Standardizer", "train_test_split"]
+__all__ = [
+    "load_digits",
+    "load_mnist",
+    "load_fashion_mnist",
+    "read_idx",
+    "write_idx",
+    "one_hot",
+    "standardize",
+    "Standardizer",
+    "train_test_split",
+]

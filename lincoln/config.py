@@ -1,0 +1,262 @@
+"""Experiment files: a TOML file describes data, network, optimizer and training.
+
+A minimal file::
+
+    [data]
+    name = "digits"            # "digits" (bundled), "mnist", "fashion_mnist"
+
+    [model]
+    loss = "softmax_cross_entropy"
+    seed = 190119
+
+    [[model.layers]]
+    type = "dense"
+    neurons = 64
+    activation = "relu"
+
+    [[model.layers]]
+    type = "dense"
+    neurons = 10
+
+    [optimizer]
+    type = "sgd_momentum"
+    lr = 0.1
+
+    [trainer]
+    epochs = 20
+
+Every mistake is reported as a :class:`~lincoln.errors.ConfigError` that names
+the file, the key and the valid choices.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+from .layers import LAYERS, layer_from_config
+from .losses import LOSSES, get_loss
+from .network import DTYPES, NeuralNetwork
+from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib
+
+__all__ = [
+    "load_config",
+    "build_network",
+    "build_optimizer",
+    "load_data",
+    "fit_options",
+    "Experiment",
+    "DATASETS",
+    "SECTIONS",
+]
+
+DATASETS = ("digits", "mnist", "fashion_mnist")
+PREPROCESS = ("standardize", "scale", "none")
+
+# every key each section accepts, with a one-line meaning for error messages
+SECTIONS: dict[str, dict[str, str]] = {
+    "data": {
+        "name": f"one of {', '.join(DATASETS)}",
+        "path": "folder holding the data set's files",
+        "shape": "'flat' (samples, features) or 'image' (samples, 1, H, W)",
+        "preprocess": f"one of {', '.join(PREPROCESS)}",
+        "test_fraction": "share held out for testing (digits only)",
+        "split_seed": "seed of the train/test split (digits only)",
+        "limit_train": "use only the first N training samples",
+        "limit_test": "use only the first N test samples",
+    },
+    "model": {
+        "layers": "list of [[model.layers]] tables",
+        "loss": f"one of {', '.join(LOSSES)}",
+        "seed": "seed of the initial weights",
+        "dtype": "float32 or float64",
+    },
+    "optimizer": {"type": f"one of {', '.join(OPTIMIZERS)}"},
+    "trainer": {
+        "epochs": "passes over the training data",
+        "eval_every": "evaluate every N epochs",
+        "batch_size": "samples per batch",
+        "seed": "seed of the shuffling",
+        "early_stopping": "true/false",
+        "patience": "evaluations without improvement before stopping",
+        "min_delta": "smallest improvement that counts",
+        "restart": "true/false",
+    },
+}
+
+
+@dataclass
+class Experiment:
+    """A parsed experiment file: where it came from and its contents."""
+
+    path: Path
+    config: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def _err(path: Path, key: str, message: str) -> ConfigError:
+    return ConfigError(f"{path}: {key}: {message}")
+
+
+def load_config(path: str | Path) -> Experiment:
+    """Read and check an experiment file.
+
+    Raises:
+        ConfigError: the file is missing, is not valid TOML, or has an unknown
+            section or key (the message names the file, key and valid choices).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    try:
+        config = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for section, value in config.items():
+        if section not in SECTIONS:
+            raise _err(path, section, f"unknown section; valid sections: {', '.join(SECTIONS)}")
+        if not isinstance(value, dict):
+            raise _err(path, section, "must be a table, e.g. [" + section + "]")
+    for section in ("data", "model", "optimizer"):
+        if section not in config:
+            raise _err(path, section, "missing section")
+    for section in ("data", "model", "trainer"):
+        for key in config.get(section, {}):
+            if key not in SECTIONS[section]:
+                valid = ", ".join(SECTIONS[section])
+                raise _err(path, f"{section}.{key}", f"unknown key; valid keys: {valid}")
+    return Experiment(path=path, config=config)
+
+
+def build_network(exp: Experiment) -> NeuralNetwork:
+    """The network the ``[model]`` section describes (not yet built)."""
+    model = exp.config["model"]
+    specs = model.get("layers")
+    if not isinstance(specs, list) or not specs:
+        raise _err(exp.path, "model.layers", "needs at least one [[model.layers]] table")
+    layers = []
+    for i, spec in enumerate(specs):
+        key = f"model.layers[{i}]"
+        if not isinstance(spec, dict):
+            raise _err(exp.path, key, "must be a table")
+        if spec.get("type") not in LAYERS:
+            raise _err(exp.path, f"{key}.type",
+                       f"unknown layer type {spec.get('type')!r}; choose one of: "
+                       f"{', '.join(LAYERS)}")
+        try:
+            layers.append(layer_from_config(spec))
+        except ConfigError as exc:
+            raise _err(exp.path, key, str(exc)) from None
+    loss_spec = model.get("loss", "softmax_cross_entropy")
+    try:
+        loss = get_loss(loss_spec)
+    except (ConfigError, TypeError) as exc:
+        raise _err(exp.path, "model.loss", str(exc)) from None
+    dtype = model.get("dtype", "float32")
+    if dtype not in DTYPES:
+        raise _err(exp.path, "model.dtype",
+                   f"must be one of {', '.join(DTYPES)}, received {dtype!r}")
+    try:
+        return NeuralNetwork(layers, loss, seed=model.get("seed", 1), dtype=DTYPES[dtype])
+    except ConfigError as exc:
+        raise _err(exp.path, "model", str(exc)) from None
+
+
+def build_optimizer(exp: Experiment) -> Optimizer:
+    """The optimizer the ``[optimizer]`` section describes."""
+    spec = dict(exp.config["optimizer"])
+    if spec.get("type") not in OPTIMIZERS:
+        raise _err(exp.path, "optimizer.type",
+                   f"unknown optimizer {spec.get('type')!r}; choose one of: "
+                   f"{', '.join(OPTIMIZERS)}")
+    try:
+        return get_optimizer(spec)
+    except ConfigError as exc:
+        raise _err(exp.path, "optimizer", str(exc)) from None
+
+
+def fit_options(exp: Experiment) -> dict[str, Any]:
+    """Keyword arguments for :meth:`~lincoln.train.Trainer.fit` from ``[trainer]``."""
+    return dict(exp.config.get("trainer", {}))
+
+
+def load_data(exp: Experiment, dtype: Any = np.float32) -> tuple[np.ndarray, ...]:
+    """``(X_train, y_train, X_test, y_test)`` as the ``[data]`` section describes."""
+    # the data sets package sits above config in the import order
+    from .datasets import load_digits, standardize, train_test_split
+
+    data = exp.config["data"]
+    name = data.get("name")
+    if name not in DATASETS:
+        raise _err(exp.path, "data.name",
+                   f"unknown data set {name!r}; choose one of: {', '.join(DATASETS)}")
+    shape = data.get("shape", "flat")
+    if shape not in ("flat", "image"):
+        raise _err(exp.path, "data.shape", f"must be 'flat' or 'image', received {shape!r}")
+    preprocess = data.get("preprocess", "standardize")
+    if preprocess not in PREPROCESS:
+        raise _err(exp.path, "data.preprocess",
+                   f"must be one of {', '.join(PREPROCESS)}, received {preprocess!r}")
+    flatten = shape == "flat"
+    if name == "digits":
+        X, y = load_digits(flatten=flatten, normalize=False, dtype=np.float64)
+        try:
+            X_train, X_test, y_train, y_test = train_test_split(
+                X, y, data.get("test_fraction", 0.25), seed=data.get("split_seed", 0),
+                stratify=True)
+        except ConfigError as exc:
+            raise _err(exp.path, "data.test_fraction", str(exc)) from None
+        max_value = 16.0
+    else:
+        from .datasets import mnist
+
+        loader = mnist.load_mnist if name == "mnist" else mnist.load_fashion_mnist
+        X_train, y_train, X_test, y_test = loader(
+            data.get("path"), flatten=flatten, normalize=False, dtype=np.float32)
+        max_value = 255.0
+    for key, arrays in (("limit_train", "train"), ("limit_test", "test")):
+        limit = data.get(key)
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+                raise _err(exp.path, f"data.{key}", f"must be a positive integer, received {limit!r}")
+            if arrays == "train":
+                X_train, y_train = X_train[:limit], y_train[:limit]
+            else:
+                X_test, y_test = X_test[:limit], y_test[:limit]
+    if preprocess == "standardize":
+        if flatten:
+            X_train, X_test = standardize(X_train, X_test, dtype=dtype)
+        else:
+            # one mean and spread over all pixels keeps images images
+            mean, std = float(X_train.mean()), float(X_train.std()) or 1.0
+            X_train = ((X_train - mean) / std).astype(dtype)
+            X_test = ((X_test - mean) / std).astype(dtype)
+    elif preprocess == "scale":
+        X_train = (X_train / max_value).astype(dtype)
+        X_test = (X_test / max_value).astype(dtype)
+    else:
+        X_train, X_test = X_train.astype(dtype), X_test.astype(dtype)
+    return X_train, y_train, X_test, y_test
+
+
+def config_copy(exp: Experiment) -> dict[str, Any]:
+    """A deep copy of the parsed configuration."""
+    return copy.deepcopy(exp.config)

@@ -1,0 +1,119 @@
+"""Experiment files: parsing, building, and errors that name file, key and choices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lincoln import config as cfg
+from lincoln.errors import ConfigError
+from lincoln.layers import Dense
+from lincoln.losses import SoftmaxCrossEntropy
+from lincoln.optimizers import SGDMomentum
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GOOD = """
+[data]
+name = "digits"
+test_fraction = 0.25
+
+[model]
+loss = "softmax_cross_entropy"
+seed = 3
+dtype = "float64"
+
+[[model.layers]]
+type = "dense"
+neurons = 16
+activation = "tanh"
+
+[[model.layers]]
+type = "dense"
+neurons = 10
+
+[optimizer]
+type = "sgd_momentum"
+lr = 0.1
+momentum = 0.8
+
+[trainer]
+epochs = 2
+batch_size = 50
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_good_config_builds_network_optimizer_and_data(tmp_path: Path) -> None:
+    exp = cfg.load_config(write(tmp_path, GOOD))
+    net = cfg.build_network(exp)
+    assert [type(layer) for layer in net.layers] == [Dense, Dense]
+    assert net.layers[0].neurons == 16 and net.dtype == np.float64 and net.seed == 3
+    assert isinstance(net.loss, SoftmaxCrossEntropy)
+    opt = cfg.build_optimizer(exp)
+    assert isinstance(opt, SGDMomentum) and opt.momentum == 0.8 and opt.lr == 0.1
+    X_train, y_train, X_test, y_test = cfg.load_data(exp, dtype=np.float64)
+    assert X_train.shape == (1347, 64) and X_test.shape == (450, 64)
+    assert X_train.dtype == np.float64 and y_train.dtype.kind == "i"
+    # standardized with the training statistics
+    np.testing.assert_allclose(X_train.mean(axis=0), 0, atol=1e-9)
+    assert cfg.fit_options(exp) == {"epochs": 2, "batch_size": 50}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        ('type = "dense"\nneurons = 16', 'type = "dens"\nneurons = 16',
+         r"model\.layers\[0\]\.type: unknown layer type 'dens'; choose one of: dense"),
+        ('type = "sgd_momentum"', 'type = "sgdm"',
+         r"optimizer\.type: unknown optimizer 'sgdm'; choose one of: sgd, sgd_momentum"),
+        ('loss = "softmax_cross_entropy"', 'loss = "hinge"',
+         r"model\.loss: unknown loss 'hinge'; choose one of"),
+        ('name = "digits"', 'name = "cifar"', r"data\.name: unknown data set 'cifar'"),
+        ('dtype = "float64"', 'dtype = "int8"', r"model\.dtype: must be one of float32"),
+        ("epochs = 2", "epoch = 2", r"trainer\.epoch: unknown key; valid keys: epochs"),
+        ("neurons = 16", "neurons = -3", r"model\.layers\[0\]: .*neurons=-3"),
+        ('activation = "tanh"', 'activation = "swish"',
+         r"unknown activation 'swish'; choose one of"),
+        ("momentum = 0.8", "momentum = 1.5", r"optimizer: SGDMomentum: momentum"),
+        ("test_fraction = 0.25", "test_fraction = 1.5", r"data\.test_fraction"),
+    ],
+)
+def test_bad_config_names_file_key_and_choices(tmp_path: Path, old: str, new: str,
+                                                match: str) -> None:
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=match) as info:
+        exp = cfg.load_config(path)
+        cfg.build_network(exp)
+        cfg.build_optimizer(exp)
+        cfg.load_data(exp)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_section_missing_file_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"modle: unknown section; valid sections"):
+        cfg.load_config(write(tmp_path, GOOD + "\n[modle]\nx = 1\n", "a.toml"))
+    with pytest.raises(ConfigError, match="config file not found"):
+        cfg.load_config(tmp_path / "missing.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        cfg.load_config(write(tmp_path, "[data\nname=", "b.toml"))
+    with pytest.raises(ConfigError, match=r"optimizer: missing section"):
+        cfg.load_config(write(tmp_path, GOOD.split("[optimizer]")[0], "c.toml"))
+
+
+def test_every_shipped_config_parses_and_builds() -> None:
+    paths = sorted((ROOT / "configs").glob("*.toml"))
+    assert paths, "configs/ holds the experiment files"
+    for path in paths:
+        exp = cfg.load_config(path)
+        net = cfg.build_network(exp)
+        cfg.build_optimizer(exp)
+        assert net.layers
