@@ -7,10 +7,11 @@ Every public name is importable from here as well as from its module::
     from lincoln import activations, layers, losses, optimizers, network, train
 """
 
-from . import activations, base, dense, dropout, errors, layers, losses, metrics, network
-from . import optimizers, train
+from . import activations, base, conv, dense, dropout, errors, layers, losses, metrics
+from . import gradcheck, network, normalization, optimizers, pooling, serialization, train
 from .activations import LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .base import Operation, ParamOperation
+from .conv import BiasAdd2D, Conv2D_Op, Conv2DOp, FlattenOp
 from .dense import BiasAdd, WeightMultiply
 from .dropout import Dropout
 from .errors import (
@@ -22,25 +23,43 @@ from .errors import (
     ModelFileError,
     ShapeError,
 )
-from .layers import Dense, Layer
+from .gradcheck import (
+    GradientCheckReport,
+    GradientComparison,
+    check_loss,
+    check_network,
+    check_operation,
+    numerical_gradient,
+)
+from .layers import AvgPool2D, BatchNorm, Conv2D, Dense, Flatten, Layer, MaxPool2D
 from .losses import Loss, MeanSquaredError, SoftmaxCrossEntropy
 from .metrics import accuracy, mae, rmse
 from .network import NeuralNetwork
+from .normalization import BatchNormalize, Scale, Shift
 from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp, SGDMomentum
+from .pooling import AvgPool2DOp, MaxPool2DOp
+from .serialization import Checkpoint, load, load_checkpoint, save_checkpoint
 from .train import History, Trainer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
-    "activations", "base", "dense", "dropout", "errors", "layers", "losses", "metrics",
-    "network", "optimizers", "train",
+    "activations", "base", "conv", "dense", "dropout", "errors", "layers", "losses",
+    "gradcheck", "metrics", "network", "normalization", "optimizers", "pooling", "serialization",
+    "train",
     "Operation", "ParamOperation", "WeightMultiply", "BiasAdd",
     "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Dropout",
-    "Layer", "Dense", "NeuralNetwork",
+    "Conv2DOp", "Conv2D_Op", "BiasAdd2D", "FlattenOp", "MaxPool2DOp", "AvgPool2DOp",
+    "BatchNormalize", "Scale", "Shift",
+    "Layer", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "BatchNorm",
+    "NeuralNetwork",
     "Loss", "MeanSquaredError", "SoftmaxCrossEntropy",
     "Optimizer", "SGD", "SGDMomentum", "AdaGrad", "RMSProp", "Adam",
     "Trainer", "History", "accuracy", "mae", "rmse",
+    "numerical_gradient", "check_operation", "check_loss", "check_network",
+    "GradientCheckReport", "GradientComparison",
+    "load", "load_checkpoint", "save_checkpoint", "Checkpoint",
     "LincolnError", "ShapeError", "ConfigError", "DataError", "DatasetNotFoundError",
     "ModelFileError", "GradientCheckError",
 ]

@@ -27,6 +27,8 @@ from .errors import ShapeError
 
 __all__ = ["Array", "Operation", "ParamOperation"]
 
+_EMPTY = inspect.Parameter.empty
+
 Array = NDArray[Any]
 
 
@@ -39,14 +41,13 @@ def _detect_output_style(method: Any) -> str:
     except (TypeError, ValueError):  # builtins or C callables: assume the book's form
         return "none"
     positional = [
-        p
-        for p in params[1:]
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        and p.default is p.empty
+        p for p in params[1:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
-    if not positional:
+    if positional and positional[0].name == "inference":
+        return "inference"  # with or without a default value
+    if not positional or positional[0].default is not _EMPTY:
         return "none"
-    return "inference" if positional[0].name == "inference" else "input"
+    return "input"
 
 
 def _shape_error(op: Operation, what: str, expected: tuple[int, ...], got: Any) -> ShapeError:

@@ -108,15 +108,24 @@ class MeanSquaredError(Loss):
         if self.normalize:
             # chain through the softmax: J^T g = p * (g - sum(p * g))
             p = self._normalized
-            grad = p * (grad - np.sum(p * grad, axis=1, keepdims=True))
+            # products of two tiny probabilities may underflow to 0, harmlessly
+            with np.errstate(under="ignore"):
+                grad = p * (grad - np.sum(p * grad, axis=1, keepdims=True))
         return grad.astype(self.prediction.dtype, copy=False)
 
     def get_config(self) -> dict[str, Any]:
         return {"normalize": self.normalize} if self.normalize else {}
 
 
+def _exp_floor(dtype: np.dtype[Any]) -> float:
+    """A value whose exp() stays a normal number of ``dtype`` even after the
+    gradient divides it by a batch size (a margin of e^30, about 1e13)."""
+    return float(np.log(np.finfo(dtype).tiny)) + 30.0 if dtype.kind == "f" else -670.0
+
+
 def _softmax(x: Array) -> Array:
     z = x - x.max(axis=1, keepdims=True)
+    np.maximum(z, _exp_floor(z.dtype), out=z)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
@@ -176,7 +185,9 @@ class SoftmaxCrossEntropy(Loss):
     def _output(self) -> float:
         x = self.prediction
         shifted = x - x.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
+        # Clipping far below the maximum changes no probability that the dtype
+        # can tell from 0, and keeps exp() from underflowing.
+        exp = np.exp(np.maximum(shifted, _exp_floor(shifted.dtype)))
         sums = exp.sum(axis=1, keepdims=True)
         exp /= sums
         self.softmax_preds = exp

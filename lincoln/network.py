@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -11,6 +12,8 @@ from .base import Array, Operation
 from .errors import ConfigError, DataError, ShapeError
 from .layers import Layer
 from .losses import Loss
+from .serialization import load_weights, register_network, save
+from .summary import summary as summary_text
 
 __all__ = ["NeuralNetwork", "DTYPES"]
 
@@ -83,7 +86,8 @@ class NeuralNetwork:
         self._unshare_activations()
         children = np.random.SeedSequence(seed).spawn(len(self.layers))
         for layer, child in zip(self.layers, children):
-            layer.seed = int(child.generate_state(1, np.uint64)[0])
+            # 32 bits, so a layer written the book's way can pass it to np.random.seed
+            layer.seed = int(child.generate_state(1, np.uint32)[0])
             layer.dtype = self.dtype
         # nobody reads the gradient with respect to the data: skip computing it
         self.layers[0].needs_input_grad = False
@@ -188,6 +192,50 @@ class NeuralNetwork:
             for j, p in enumerate(layer.params):
                 yield f"layers.{i}.params.{j}", p
 
+    def named_buffers(self) -> Iterator[tuple[str, Array]]:
+        """``("layers.3.buffers.running_mean", array)`` pairs: every layer's
+        non-trainable state (``layer.buffers()``), the arrays themselves."""
+        for i, layer in enumerate(self.layers):
+            for name, b in layer.buffers().items():
+                yield f"layers.{i}.buffers.{name}", b
+
+    def state_dict(self) -> dict[str, Array]:
+        """Every parameter and buffer by the name used in saved files (the
+        arrays themselves, not copies: copy them to keep a snapshot)."""
+        return {**dict(self.named_params()), **dict(self.named_buffers())}
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        """The per-sample input shape the network was built for (None before)."""
+        if self.layers[0].first:
+            return None
+        return self.layers[0]._input_shape
+
+    # -- saving -------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the network (architecture, loss, dtype, weights) to ``path``.
+
+        A single ``.npz`` file, written atomically; read it back with
+        ``lincoln.load(path)``. See :mod:`lincoln.serialization` for the layout.
+
+        Raises:
+            OSError: the file cannot be written (a previous file is kept intact).
+        """
+        save(self, path)
+
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
+        """Copy the parameters and buffers saved at ``path`` into this network.
+
+        The network must be declared like the saved one; it is built first if
+        needed. Every array is checked before any is copied.
+
+        Raises:
+            ModelFileError: the file is unreadable or does not fit this network
+                (naming the missing, unexpected or mismatched arrays).
+        """
+        load_weights(self, path)
+
     @property
     def built(self) -> bool:
         """True once every layer has seen an input and created its parameters."""
@@ -196,6 +244,16 @@ class NeuralNetwork:
     def build(self, input_shape: tuple[int, ...]) -> None:
         """Create the parameters for per-sample inputs of ``input_shape``."""
         self.forward(np.zeros((1, *input_shape), dtype=self.dtype), inference=True)
+
+    def summary(self, input_shape: tuple[int, ...] | int | None = None) -> None:
+        """Print a table of layers, operations, output shapes and parameter counts
+        (``lincoln.summary.summary`` returns it as a string).
+
+        Args:
+            input_shape: per-sample input shape, needed only if the network
+                has not been built yet (it is then built for this shape).
+        """
+        print(summary_text(self, input_shape))
 
     def count_params(self) -> int:
         """Number of scalar parameters (0 before the network is built)."""
@@ -210,3 +268,6 @@ class NeuralNetwork:
         if self.built:
             lines.append(f"  total: {self.count_params():,} parameters")
         return "\n".join(lines)
+
+
+register_network("NeuralNetwork", NeuralNetwork)

@@ -138,6 +138,7 @@ class Optimizer:
         self.weight_decay = _check_real(name, "weight_decay", weight_decay, low=0.0)
         self.decay_per_epoch = 0.0 if decay_type == "linear" else 1.0
         self.max_epochs = 1
+        self.decay_steps = 0
         self.step_count = 0
         self.state: list[dict[str, Any]] = []
         self.net: NeuralNetwork | None = None
@@ -165,6 +166,7 @@ class Optimizer:
         """
         self.max_epochs = int(max_epochs)
         self.lr = self.initial_lr
+        self.decay_steps = 0
         steps = self.max_epochs - 1
         if not self.decay_type or steps < 1:
             self.decay_per_epoch = 0.0 if self.decay_type == "linear" else 1.0
@@ -179,10 +181,17 @@ class Optimizer:
 
     def decay_lr(self) -> None:
         """Move the learning rate one epoch along its schedule."""
-        if self.decay_type == "exponential":
-            self.lr *= self.decay_per_epoch
-        elif self.decay_type == "linear":
-            self.lr = max(self.lr - self.decay_per_epoch, self.final_lr)
+        if not self.decay_type or self.max_epochs < 2:
+            return
+        # Computed from the step count, not accumulated, so the last epoch of
+        # the schedule uses final_lr exactly rather than a rounded neighbour.
+        self.decay_steps = getattr(self, "decay_steps", 0) + 1
+        if self.decay_steps >= self.max_epochs - 1:
+            self.lr = self.final_lr
+        elif self.decay_type == "exponential":
+            self.lr = self.initial_lr * self.decay_per_epoch**self.decay_steps
+        else:
+            self.lr = self.initial_lr - self.decay_per_epoch * self.decay_steps
 
     _decay_lr = decay_lr
 

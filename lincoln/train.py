@@ -4,6 +4,12 @@
 returns a :class:`History` of what happened. Training never loses the best
 model: however it ends (finished, stopped early, a loss that became NaN, or
 Ctrl-C), the parameters of the best evaluation are restored in place.
+
+With ``Trainer(net, optim, checkpoint_dir=...)`` training also survives the
+process: ``best.npz`` (a model file) is written whenever validation improves
+and ``last.ckpt.npz`` (the full training state) after every epoch, both
+atomically; ``fit(..., resume="last.ckpt.npz")`` continues from the next epoch
+to exactly the result an uninterrupted run would have reached.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import logging
 import math
 import numbers
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -23,14 +30,29 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .base import Array
-from .errors import ConfigError, DataError, ShapeError
+from .errors import ConfigError, DataError, ModelFileError, ShapeError
 from .losses import SoftmaxCrossEntropy, _check_labels
 from .network import NeuralNetwork
 from .optimizers import Optimizer
+from .serialization import load_checkpoint, save, save_checkpoint
 
-__all__ = ["Trainer", "History", "check_data"]
+__all__ = [
+    "Trainer", "History", "check_data", "BEST_MODEL_FILE", "LAST_CHECKPOINT_FILE",
+]
+
+#: Names of the files ``fit`` writes in ``Trainer(checkpoint_dir=...)``.
+BEST_MODEL_FILE = "best.npz"
+LAST_CHECKPOINT_FILE = "last.ckpt.npz"
+
+# fit options that change the course of training; a resumed run warns if they differ
+_RUN_OPTIONS = ("batch_size", "eval_every", "early_stopping", "patience", "min_delta")
+# what fit writes in a checkpoint's training entry and needs to resume
+_TRAINING_KEYS = ("epoch", "epochs", "rng_state", "best_loss", "bad_evals", "history")
 
 logger = logging.getLogger("lincoln.train")
+# A library does not print through logging unless the application configures it:
+# verbose=False must stay silent (verbose=True writes through tqdm).
+logger.addHandler(logging.NullHandler())
 
 STOP_REASONS = ("completed", "early_stopping", "non_finite_loss", "interrupted")
 
@@ -158,7 +180,11 @@ def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Ar
 
 
 def _check_finite(arr: Array, what: str) -> None:
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    # The sum is finite exactly when every value is (barring overflow, which
+    # the full check below then sorts out), and needs no array-sized mask.
+    if arr.dtype.kind != "f" or np.isfinite(np.sum(arr, dtype=np.float64)):
+        return
+    if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))
         raise DataError(
             f"fit: {what} contains {len(bad)} NaN or Inf values (first at index "
@@ -175,6 +201,11 @@ class Trainer:
     Args:
         net: the network to train.
         optim: the optimizer that updates it.
+        checkpoint_dir: a folder (created if needed) where ``fit`` writes
+            ``best.npz``, the best model so far (load it with ``lincoln.load``),
+            whenever the validation loss improves, and ``last.ckpt.npz``, the
+            whole training state, at the end of every epoch; resume from it with
+            ``fit(..., resume=...)``. None (default) writes nothing.
 
     Example:
         >>> trainer = Trainer(net, SGD(lr=0.01))             # doctest: +SKIP
@@ -182,19 +213,34 @@ class Trainer:
         ...                       epochs=50, eval_every=10)  # doctest: +SKIP
     """
 
-    def __init__(self, net: NeuralNetwork, optim: Optimizer) -> None:
+    def __init__(
+        self,
+        net: NeuralNetwork,
+        optim: Optimizer,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
         if not isinstance(net, NeuralNetwork):
             raise ConfigError(f"Trainer: net must be a NeuralNetwork, received {net!r}")
         if not isinstance(optim, Optimizer):
             raise ConfigError(f"Trainer: optim must be an Optimizer, received {optim!r}")
+        if checkpoint_dir is not None and not isinstance(
+            checkpoint_dir, (str, os.PathLike)
+        ):
+            raise ConfigError(
+                f"Trainer: checkpoint_dir must be a path or None, received "
+                f"{checkpoint_dir!r}"
+            )
         self.net = net
         self.optim = optim
         optim.bind(net)
         self.best_loss = math.inf
         self.history: History | None = None
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
 
     def __repr__(self) -> str:
-        return f"Trainer(net={type(self.net).__name__}, optim={self.optim!r})"
+        ckpt = (f", checkpoint_dir={str(self.checkpoint_dir)!r}"
+                if self.checkpoint_dir is not None else "")
+        return f"Trainer(net={type(self.net).__name__}, optim={self.optim!r}{ckpt})"
 
     @staticmethod
     def generate_batches(X: Array, y: Array, size: int = 32) -> Iterator[tuple[Array, Array]]:
@@ -244,6 +290,7 @@ class Trainer:
         verbose: bool = True,
         progress: bool | None = None,
         eval_batch_size: int = 1024,
+        resume: str | os.PathLike[str] | None = None,
     ) -> History:
         """Train for ``epochs`` epochs of shuffled mini-batches.
 
@@ -266,6 +313,13 @@ class Trainer:
                 ``lincoln.train`` logger at INFO).
             progress: show a progress bar; None shows it only on a terminal.
             eval_batch_size: batch size of evaluation.
+            resume: a checkpoint (``last.ckpt.npz`` of a ``checkpoint_dir``) to
+                continue from: parameters, optimizer state, learning-rate
+                schedule, shuffling and dropout generators, best parameters,
+                early-stopping count and history are restored and training goes
+                on from the epoch after the saved one up to ``epochs``. With the
+                same data and options the result is bit-identical to an
+                uninterrupted run. ``seed`` and ``restart`` are then ignored.
 
         Returns:
             The :class:`History`, also kept as ``trainer.history``.
@@ -274,6 +328,8 @@ class Trainer:
             ConfigError: non-positive ``epochs``, ``eval_every``, ``batch_size``,
                 ``patience`` or a negative ``min_delta``.
             DataError, ShapeError: unusable data (see :func:`check_data`).
+            ModelFileError: ``resume`` is unreadable or does not fit the network
+                or optimizer (nothing is changed then).
         """
         epochs = _positive_int("epochs", epochs)
         eval_every = _positive_int("eval_every", eval_every)
@@ -285,7 +341,7 @@ class Trainer:
         if (X_test is None) != (y_test is None):
             raise DataError("fit: give both X_test and y_test, or neither")
 
-        if restart:
+        if restart and resume is None:
             for layer in self.net.layers:
                 layer.first = True
             self.optim.reset_state()
@@ -298,20 +354,33 @@ class Trainer:
         history = History()
         self.history = history
         self.optim.setup_decay(epochs)
-        params = self.net.params()
-        best_params = [p.copy() for p in params]
+        # parameters and buffers (batch-norm statistics): the arrays themselves,
+        # and a copy of them at the best evaluation
+        state = self.net.state_dict()
+        best_state = {name: a.copy() for name, a in state.items()}
         best_loss = self.best_loss if not restart else math.inf
         bad_evals = 0
         rng = np.random.default_rng(seed)
         n = X_train.shape[0]
+        options = {"batch_size": batch_size, "eval_every": eval_every,
+                   "early_stopping": early_stopping, "patience": patience,
+                   "min_delta": float(min_delta), "n_train": n}
+        start_epoch = 0
+        if resume is not None:
+            start_epoch, rng, best_loss, bad_evals, history = self._resume(
+                resume, epochs, best_state, options, verbose
+            )
+            self.history = history
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         num_batches = -(-n // batch_size)
-        bar = tqdm(total=epochs * num_batches, unit="batch", leave=False,
-                   disable=(None if progress is None else not progress),
+        bar = tqdm(total=max(epochs - start_epoch, 0) * num_batches, unit="batch",
+                   leave=False, disable=(None if progress is None else not progress),
                    desc="training")
-        epoch = 0
+        epoch = start_epoch
         batch = -1
         try:
-            for epoch in range(1, epochs + 1):
+            for epoch in range(start_epoch + 1, epochs + 1):
                 start_time = time.perf_counter()
                 perm = rng.permutation(n)
                 X_epoch, y_epoch = X_train[perm], y_train[perm]
@@ -353,8 +422,10 @@ class Trainer:
                         best_loss = val_loss
                         bad_evals = 0
                         history.best_epoch, history.best_val_loss = epoch, val_loss
-                        for dst, src in zip(best_params, params):
-                            np.copyto(dst, src)
+                        for name, src in state.items():
+                            np.copyto(best_state[name], src)
+                        if self.checkpoint_dir is not None:
+                            save(self.net, self.checkpoint_dir / BEST_MODEL_FILE)
                         self._say(f"Validation loss after {epoch} epochs is "
                                   f"{val_loss:.3f}{acc}", verbose)
                     else:
@@ -367,9 +438,22 @@ class Trainer:
                             history.stopped_epoch = epoch
                             self._say(f"Early stopping after epoch {epoch}: using the "
                                       f"model from epoch {history.best_epoch}", verbose)
-                            break
-                if epoch < epochs:
+                stop = history.stop_reason != "completed"
+                if not stop and epoch < epochs:
                     self.optim.decay_lr()
+                if self.checkpoint_dir is not None:
+                    save_checkpoint(
+                        self.checkpoint_dir / LAST_CHECKPOINT_FILE,
+                        self.net,
+                        self.optim,
+                        training={"epoch": epoch, "epochs": epochs,
+                                  "rng_state": rng.bit_generator.state,
+                                  "best_loss": best_loss, "bad_evals": bad_evals,
+                                  "history": history.to_dict(), **options},
+                        best_state=best_state,
+                    )
+                if stop:
+                    break
         except KeyboardInterrupt:
             history.stop_reason = "interrupted"
             history.stopped_epoch, history.stopped_batch = epoch, max(batch, 0)
@@ -378,15 +462,64 @@ class Trainer:
         finally:
             bar.close()
             stopped_badly = history.stop_reason in ("non_finite_loss", "interrupted")
-            if history.best_epoch is not None and (early_stopping or stopped_badly):
-                for dst, src in zip(params, best_params):
-                    np.copyto(dst, src)
-            elif history.stop_reason == "non_finite_loss":
+            # a best to go back to: an evaluation of this run, or the parameters
+            # the run started from when it carries over a best loss (restart=False)
+            has_best = history.best_epoch is not None or math.isfinite(best_loss)
+            if (has_best and (early_stopping or stopped_badly)) or (
                 # nothing evaluated yet: the initial parameters are the finite ones
-                for dst, src in zip(params, best_params):
-                    np.copyto(dst, src)
+                history.stop_reason == "non_finite_loss"
+            ):
+                for name, dst in state.items():
+                    np.copyto(dst, best_state[name])
             self.best_loss = best_loss
         return history
+
+    def _resume(
+        self,
+        path: str | os.PathLike[str],
+        epochs: int,
+        best_state: dict[str, Array],
+        options: dict[str, Any],
+        verbose: bool,
+    ) -> tuple[int, np.random.Generator, float, int, History]:
+        """Restore the state saved by ``fit`` in ``path``; return where to go on from:
+        the epoch reached, the shuffling generator, best loss, bad-evaluation
+        count and history so far."""
+        ckpt = load_checkpoint(path, net=self.net, optimizer=self.optim,
+                               require=_TRAINING_KEYS)
+        training = ckpt.training
+        try:
+            epoch = int(training["epoch"])
+            best_loss = float(training["best_loss"])
+            bad_evals = int(training["bad_evals"])
+            history = History.from_dict(training["history"])
+            rng = np.random.default_rng()
+            rng.bit_generator.state = training["rng_state"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{ckpt.path}: corrupt training state ({exc!r})") from None
+        if ckpt.best_state is not None:
+            for name, dst in best_state.items():
+                np.copyto(dst, ckpt.best_state[name])
+        # The learning rate of epoch `epoch + 1` of an `epochs`-epoch run, reached by
+        # the very operations an uninterrupted run performs (one decay per epoch).
+        self.optim.setup_decay(epochs)
+        for _ in range(min(epoch, epochs - 1)):
+            self.optim.decay_lr()
+        history.stop_reason, history.stopped_epoch, history.stopped_batch = (
+            "completed", None, None)
+        changed = [f"{k}={training.get(k)!r} -> {options[k]!r}"
+                   for k in (*_RUN_OPTIONS, "n_train") if training.get(k) != options[k]]
+        saved_optim = (ckpt.optimizer or {}).get("config")
+        if saved_optim != json.loads(json.dumps(self.optim.get_config())):
+            changed.append(f"optimizer {saved_optim} -> {self.optim.get_config()}")
+        if changed:
+            self._say(f"Resuming {ckpt.path} with different settings "
+                      f"({', '.join(changed)}): the result will differ from an "
+                      f"uninterrupted run", verbose, level=logging.WARNING)
+        self._say(f"Resuming from epoch {epoch} of {ckpt.path}" + (
+            f"; nothing left to train for epochs={epochs}" if epoch >= epochs else ""),
+            verbose)
+        return epoch, rng, best_loss, bad_evals, history
 
     @staticmethod
     def _say(message: str, verbose: bool, level: int = logging.INFO) -> None:

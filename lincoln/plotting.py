@@ -1,0 +1,159 @@
+"""Learning curves of a training run, drawn with matplotlib.
+
+:func:`plot_history` draws the training loss of every epoch and the validation
+loss of every evaluation (and, for classifiers, the validation accuracy) from a
+:class:`~lincoln.train.History`, a run directory written by
+``lincoln train --out DIR`` or its ``history.json``, and writes a PNG.
+
+matplotlib is optional (``pip install 'lincoln[plot]'``): it is imported only
+when a plot is drawn, and only its Agg canvas is used, so plotting works on a
+server without a display and never changes the pyplot backend of a notebook.
+
+Example:
+    >>> from lincoln.plotting import plot_history                  # doctest: +SKIP
+    >>> plot_history(trainer.history, "curves.png")                 # doctest: +SKIP
+    >>> plot_history("runs/digits", "runs/digits/history.png")      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import LincolnError
+from .train import History
+
+__all__ = ["plot_history", "load_history", "MATPLOTLIB_MISSING"]
+
+MATPLOTLIB_MISSING = "needs matplotlib: pip install 'lincoln[plot]'"
+
+
+def _matplotlib() -> tuple[Any, Any]:
+    """``(Figure, FigureCanvasAgg)``, imported on first use.
+
+    Raises:
+        ImportError: matplotlib is not installed; the message says how to get it.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(f"plot_history {MATPLOTLIB_MISSING}") from None
+    return Figure, FigureCanvasAgg
+
+
+def load_history(source: str | Path) -> History:
+    """Read a :class:`History` from a run directory or a ``history.json`` file.
+
+    Raises:
+        FileNotFoundError: no such directory or file, or no history.json in it.
+        LincolnError: the file is not a history written by lincoln.
+    """
+    path = Path(source)
+    if path.is_dir():
+        path = path / "history.json"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path.parent}: no history.json here; a run directory is written by "
+                f"'lincoln train CONFIG --out DIR'"
+            )
+    elif not path.exists():
+        raise FileNotFoundError(f"{path}: no such run directory or history file")
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LincolnError(
+            f"{path}: not a history file (invalid JSON: {exc})"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("train_loss"), list):
+        raise LincolnError(f"{path}: not a history file (no 'train_loss' list)")
+    return History.from_dict(data)
+
+
+def plot_history(
+    history: History | str | Path,
+    path: str | Path | None = None,
+    *,
+    title: str | None = None,
+    dpi: int = 100,
+) -> Any:
+    """Draw loss (and accuracy) curves; write them to ``path`` if given.
+
+    The left panel shows the mean training loss of every epoch and the
+    validation loss of every evaluation, with the best epoch (the one whose
+    parameters the network kept) marked; the right panel, drawn when the
+    history has validation accuracy, shows it.
+
+    Args:
+        history: a History, or a run directory / history.json to read it from.
+        path: where to write the image; its suffix picks the format (``.png``).
+        title: the figure's title (default: the run directory's name, if any).
+        dpi: resolution of the written image.
+
+    Returns:
+        The matplotlib ``Figure`` (it displays itself in a notebook).
+
+    Raises:
+        ImportError: matplotlib is not installed.
+        LincolnError: the history has no epochs to draw.
+        FileNotFoundError: ``history`` names a missing directory or file.
+    """
+    if not isinstance(history, History):
+        source = Path(history)
+        history = load_history(source)
+        if title is None:
+            title = (source if source.is_dir() else source.parent).resolve().name
+    if not history.train_loss and not history.val_loss:
+        raise LincolnError("plot_history: the history has no epochs to draw")
+
+    Figure, FigureCanvasAgg = _matplotlib()
+    has_accuracy = bool(history.val_accuracy)
+    fig = Figure(figsize=(10.0 if has_accuracy else 6.0, 4.0), layout="constrained")
+    FigureCanvasAgg(fig)  # attaches itself to the figure: rendering goes through Agg
+    axes = fig.subplots(1, 2 if has_accuracy else 1, squeeze=False)[0]
+
+    loss_ax = axes[0]
+    if history.train_loss:
+        epochs = range(1, len(history.train_loss) + 1)
+        loss_ax.plot(epochs, history.train_loss, label="train (mean per epoch)")
+    if history.val_loss:
+        loss_ax.plot(history.epochs, history.val_loss, marker="o", label="validation")
+    loss_ax.set_title("Loss")
+    loss_ax.set_ylabel("loss")
+
+    if has_accuracy:
+        acc_ax = axes[1]
+        acc_ax.plot(
+            history.epochs[: len(history.val_accuracy)],
+            history.val_accuracy,
+            marker="o",
+            color="tab:green",
+            label="validation",
+        )
+        acc_ax.set_title("Accuracy")
+        acc_ax.set_ylabel("accuracy")
+
+    for ax in axes:
+        if history.best_epoch is not None:
+            ax.axvline(
+                history.best_epoch,
+                color="gray",
+                linestyle=":",
+                label=f"best (epoch {history.best_epoch})",
+            )
+        ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+
+    note = (
+        ""
+        if history.stop_reason == "completed"
+        else f" (stopped: {history.stop_reason})"
+    )
+    if title or note:
+        fig.suptitle(f"{title or ''}{note}".strip())
+    if path is not None:
+        fig.savefig(path, dpi=dpi)
+    return fig

@@ -1,0 +1,63 @@
+"""Shared fixtures: a seeded generator, the bundled digits, strict numerics.
+
+Everything here is small on purpose: the whole suite runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+from lincoln.datasets import load_digits, train_test_split
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh, seeded generator for test data (never the global np.random)."""
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The bundled digits as float32 ``X_train, X_test, y_train, y_test``
+    (70/30, stratified, seeded). Read-only: tests must not modify them."""
+    X, y = load_digits()
+    parts = train_test_split(X, y, test_fraction=0.3, seed=0, stratify=True)
+    for part in parts:
+        part.setflags(write=False)
+    return parts
+
+
+@pytest.fixture(scope="session")
+def digits64() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The same split as ``digits`` in float64."""
+    X, y = load_digits(dtype=np.float64)
+    parts = train_test_split(X, y, test_fraction=0.3, seed=0, stratify=True)
+    for part in parts:
+        part.setflags(write=False)
+    return parts
+
+
+@contextmanager
+def strict_numerics(underflow: bool = False) -> Iterator[None]:
+    """Turn every warning into an error and make NumPy raise on overflow,
+    invalid values and division by zero (the events NumPy warns about by
+    default); with ``underflow=True`` also on underflow, i.e. ``all="raise"``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if underflow:
+            with np.errstate(all="raise"):
+                yield
+        else:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                yield
+
+
+@pytest.fixture
+def no_warnings() -> Callable[..., object]:
+    """``with no_warnings(): ...`` fails the test on any warning or FP error."""
+    return strict_numerics

@@ -1,0 +1,126 @@
+"""Tests of lincoln.activations: values, gradients, stability, the name registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from lincoln.activations import (
+    ACTIVATIONS,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    activation_name,
+    get_activation,
+)
+from lincoln.errors import ConfigError
+
+ALL = [Linear, Sigmoid, Tanh, ReLU, LeakyReLU]
+
+
+def test_relu_gradient_is_zero_where_the_input_is_negative() -> None:
+    """Regression: the book's published ReLU passed every gradient through."""
+    x = np.array([[-2.0, -0.1, 0.1, 3.0], [5.0, -7.0, 1e-3, -1e-3]])
+    relu = ReLU()
+    relu.forward(x)
+    grad = relu.backward(np.full_like(x, 4.0))
+    np.testing.assert_array_equal(grad[x < 0], 0.0)
+    np.testing.assert_array_equal(grad[x > 0], 4.0)
+
+
+def test_relu_gradient_at_zero_is_zero() -> None:
+    relu = ReLU()
+    relu.forward(np.zeros((1, 2)))
+    np.testing.assert_array_equal(relu.backward(np.ones((1, 2))), 0.0)
+
+
+def test_values() -> None:
+    x = np.array([[-2.0, 0.0, 3.0]])
+    np.testing.assert_allclose(Sigmoid().forward(x), 1 / (1 + np.exp(-x)), rtol=1e-14)
+    np.testing.assert_allclose(Tanh().forward(x), np.tanh(x))
+    np.testing.assert_array_equal(ReLU().forward(x), [[0.0, 0.0, 3.0]])
+    np.testing.assert_allclose(LeakyReLU(0.1).forward(x), [[-0.2, 0.0, 3.0]])
+    np.testing.assert_array_equal(Linear().forward(x), x)
+
+
+def test_sigmoid_and_tanh_gradients_from_their_outputs(rng) -> None:
+    x = rng.standard_normal((3, 4))
+    g = rng.standard_normal((3, 4))
+    s = 1 / (1 + np.exp(-x))
+    sig = Sigmoid()
+    sig.forward(x)
+    np.testing.assert_allclose(sig.backward(g), g * s * (1 - s), rtol=1e-12)
+    tanh = Tanh()
+    tanh.forward(x)
+    np.testing.assert_allclose(tanh.backward(g), g * (1 - np.tanh(x) ** 2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_of_large_inputs_does_not_overflow(dtype: type, no_warnings) -> None:
+    x = np.array([[-1000.0, -100.0, 0.0, 100.0, 1000.0]], dtype=dtype)
+    with no_warnings(underflow=True):
+        sig = Sigmoid()
+        out = sig.forward(x)
+        grad = sig.backward(np.ones_like(x))
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, [[0.0, 0.0, 0.5, 1.0, 1.0]], atol=1e-30)
+    assert np.isfinite(grad).all()
+    assert grad[0, 2] == pytest.approx(0.25)
+
+
+def test_leaky_relu_validates_alpha() -> None:
+    for bad in (-0.1, 1.0, 1.5):
+        with pytest.raises(
+            ConfigError,
+            match=rf"LeakyReLU: alpha must be in \[0, 1\), "
+            rf"received alpha={bad}",
+        ):
+            LeakyReLU(bad)
+
+
+def test_get_activation_by_name_and_instance() -> None:
+    assert isinstance(get_activation("relu"), ReLU)
+    assert isinstance(get_activation("ReLU"), ReLU)
+    assert isinstance(get_activation(None), Linear)
+    leaky = get_activation({"type": "leaky_relu", "alpha": 0.2})
+    assert isinstance(leaky, LeakyReLU) and leaky.alpha == 0.2
+    sig = Sigmoid()
+    assert get_activation(sig) is sig
+    assert get_activation("tanh") is not get_activation("tanh")  # fresh each time
+
+
+def test_unknown_activation_name_lists_the_choices() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown activation 'swish'; choose one of: "
+        r"linear, sigmoid, tanh, relu, leaky_relu",
+    ):
+        get_activation("swish")
+
+
+def test_activation_names_round_trip() -> None:
+    for name, cls in ACTIVATIONS.items():
+        assert activation_name(cls()) == name
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    cls=st.sampled_from(ALL),
+    x=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=4, max_side=5),
+        elements=st.floats(-1e3, 1e3),
+    ),
+)
+def test_activations_preserve_shape_and_dtype(cls: type, x: np.ndarray) -> None:
+    op = cls()
+    out = op.forward(x)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    grad = op.backward(np.ones_like(out))
+    assert grad.shape == x.shape
+    assert np.isfinite(out).all() and np.isfinite(grad).all()

@@ -1,0 +1,225 @@
+"""Tests of lincoln.base: the Operation / ParamOperation contract users subclass."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from lincoln.base import Operation, ParamOperation
+from lincoln.errors import ShapeError
+from lincoln.gradcheck import check_operation
+
+
+class Square(Operation):
+    """The book's form: ``_output(self)`` reads ``self.input_``."""
+
+    def _output(self) -> np.ndarray:
+        return self.input_**2
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return 2 * self.input_ * output_grad
+
+
+class Scale(ParamOperation):
+    """An element-wise scale by a ``(1, n)`` parameter."""
+
+    def _output(self) -> np.ndarray:
+        return self.input_ * self.param
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return output_grad * self.param
+
+    def _param_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return np.sum(output_grad * self.input_, axis=0, keepdims=True)
+
+
+class Transposing(Operation):
+    """Returns an input gradient of the wrong shape."""
+
+    def _output(self) -> np.ndarray:
+        return self.input_.sum(axis=1, keepdims=True)
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return np.ones_like(self.input_).T * output_grad.T
+
+
+class FlatParamGrad(Scale):
+    def _param_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return np.sum(output_grad * self.input_, axis=0)  # (n,), not (1, n)
+
+
+def test_forward_caches_input_and_output(rng) -> None:
+    x = rng.standard_normal((3, 2))
+    op = Square()
+    out = op.forward(x)
+    assert op.input_ is x
+    assert op.output is out
+    np.testing.assert_array_equal(out, x**2)
+    grad = op.backward(np.ones((3, 2)))
+    assert op.input_grad is grad
+    np.testing.assert_array_equal(grad, 2 * x)
+
+
+def test_param_operation_stores_param_grad(rng) -> None:
+    op = Scale(np.array([[1.0, 2.0]]))
+    x = rng.standard_normal((4, 2))
+    op.forward(x)
+    op.backward(np.ones((4, 2)))
+    np.testing.assert_allclose(op.param_grad, x.sum(axis=0, keepdims=True))
+    assert check_operation(Scale(rng.standard_normal((1, 2))), x).passed
+
+
+def test_backward_with_a_wrong_output_grad_shape_raises_shape_error(rng) -> None:
+    op = Square()
+    op.forward(rng.standard_normal((3, 2)))
+    with pytest.raises(
+        ShapeError,
+        match=r"^Square: output_grad must have shape \(3, 2\), "
+        r"received shape \(2, 3\)$",
+    ):
+        op.backward(np.ones((2, 3)))
+
+
+def test_shape_error_is_a_value_error(rng) -> None:
+    op = Square()
+    op.forward(rng.standard_normal((3, 2)))
+    with pytest.raises(ValueError):
+        op.backward(np.ones((3,)))
+
+
+def test_param_operation_checks_output_grad_too(rng) -> None:
+    op = Scale(np.ones((1, 2)))
+    op.forward(rng.standard_normal((3, 2)))
+    with pytest.raises(
+        ShapeError,
+        match=r"Scale: output_grad must have shape \(3, 2\), "
+        r"received shape \(3, 1\)",
+    ):
+        op.backward(np.ones((3, 1)))
+
+
+def test_a_user_op_returning_a_wrong_input_grad_shape(rng) -> None:
+    op = Transposing()
+    op.forward(rng.standard_normal((3, 2)))
+    with pytest.raises(
+        ShapeError,
+        match=r"Transposing: the input gradient from _input_grad "
+        r"must have shape \(3, 2\), received shape \(2, 3\)",
+    ):
+        op.backward(np.ones((3, 1)))
+
+
+def test_a_user_param_op_returning_a_wrong_param_grad_shape(rng) -> None:
+    op = FlatParamGrad(np.ones((1, 2)))
+    op.forward(rng.standard_normal((3, 2)))
+    with pytest.raises(
+        ShapeError,
+        match=r"FlatParamGrad: the parameter gradient from "
+        r"_param_grad must have shape \(1, 2\), received "
+        r"shape \(2,\)",
+    ):
+        op.backward(np.ones((3, 2)))
+
+
+def test_shape_error_is_raised_under_python_O() -> None:
+    """Named errors, not asserts: ``python -O`` strips asserts but not these checks."""
+    code = textwrap.dedent("""
+        import numpy as np
+        from lincoln.activations import Sigmoid
+        from lincoln.errors import ShapeError
+        assert False, "asserts are stripped under -O"
+        op = Sigmoid()
+        op.forward(np.zeros((2, 3)))
+        try:
+            op.backward(np.zeros((3, 2)))
+        except ShapeError as exc:
+            print("raised:", exc)
+        else:
+            print("not raised")
+    """)
+    result = subprocess.run(
+        [sys.executable, "-O", "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "raised: Sigmoid: output_grad must have shape (2, 3), received shape (3, 2)"
+    )
+
+
+def test_backward_before_forward_is_a_runtime_error() -> None:
+    with pytest.raises(RuntimeError, match=r"Square.backward called before forward"):
+        Square().backward(np.ones((1, 1)))
+
+
+def test_missing_hooks_name_the_subclass(rng) -> None:
+    class Empty(Operation):
+        pass
+
+    with pytest.raises(NotImplementedError, match=r"Empty must implement _output"):
+        Empty().forward(np.ones((1, 1)))
+
+    class NoParamGrad(ParamOperation):
+        def _output(self) -> np.ndarray:
+            return self.input_
+
+        def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+            return output_grad
+
+    op = NoParamGrad(np.ones((1, 1)))
+    op.forward(np.ones((1, 1)))
+    with pytest.raises(
+        NotImplementedError, match=r"NoParamGrad must implement _param_grad"
+    ):
+        op.backward(np.ones((1, 1)))
+
+
+def test_output_may_take_inference_as_in_the_published_library() -> None:
+    class Halve(Operation):
+        def _output(self, inference: bool) -> np.ndarray:
+            self.seen = inference
+            return self.input_ if inference else self.input_ / 2
+
+        def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+            return output_grad / 2
+
+    op = Halve()
+    np.testing.assert_array_equal(op.forward(np.full((1, 2), 4.0)), [[2.0, 2.0]])
+    assert op.seen is False
+    np.testing.assert_array_equal(
+        op.forward(np.full((1, 2), 4.0), inference=True), [[4.0, 4.0]]
+    )
+    assert op.seen is True and op.inference is True
+
+
+def test_output_with_a_defaulted_inference_argument_sees_inference() -> None:
+    """Regression: ``_output(self, inference=False)`` was called as ``_output()``."""
+
+    class Op(Operation):
+        def _output(self, inference: bool = False) -> np.ndarray:
+            self.seen = inference
+            return self.input_
+
+        def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+            return output_grad
+
+    op = Op()
+    op.forward(np.ones((1, 1)), inference=True)
+    assert op.seen is True
+
+
+def test_the_param_is_kept_by_reference() -> None:
+    W = np.ones((1, 2))
+    op = Scale(W)
+    assert op.param is W
+    op.forward(np.ones((1, 2)))
+    W *= 3
+    np.testing.assert_array_equal(op.forward(np.ones((1, 2))), [[3.0, 3.0]])
+
+
+def test_reprs() -> None:
+    assert repr(Square()) == "Square()"
+    assert repr(Scale(np.ones((1, 3)))) == "Scale(param shape=(1, 3))"

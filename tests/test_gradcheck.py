@@ -1,0 +1,454 @@
+"""Tests of lincoln.gradcheck: the central-difference reference and the checks
+of operations, losses and networks built on it.
+
+The single parametrized ``test_gradient_check`` is the suite's gradient check of
+every built-in operation and loss, in float64, against central differences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from lincoln.activations import LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from lincoln.base import Operation
+from lincoln.dense import BiasAdd, WeightMultiply
+from lincoln.dropout import Dropout
+from lincoln.errors import ConfigError, GradientCheckError, LincolnError
+from lincoln.gradcheck import (
+    GradientCheckReport,
+    GradientComparison,
+    check_loss,
+    check_network,
+    check_operation,
+    numerical_gradient,
+)
+from lincoln.layers import Dense
+from lincoln.losses import Loss, MeanSquaredError, SoftmaxCrossEntropy
+from lincoln.network import NeuralNetwork
+
+BATCH = 5
+
+
+def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Both signs, every |x| >= 0.1: no element sits on the kink of ReLU."""
+    magnitude = rng.uniform(0.1, 2.0, size=shape)
+    signs = np.where(np.arange(np.prod(shape)).reshape(shape) % 2 == 0, 1.0, -1.0)
+    return magnitude * rng.permutation(signs.ravel()).reshape(shape)
+
+
+# (id, target factory, inputs factory): an Operation gets (input_,), a Loss
+# (prediction, target). Every case has a batch of BATCH > 1 samples.
+CASES: list[tuple[str, Callable[[np.random.Generator], Any], Callable[..., tuple]]] = [
+    (
+        "WeightMultiply",
+        lambda r: WeightMultiply(r.standard_normal((3, 4))),
+        lambda r: (r.standard_normal((BATCH, 3)),),
+    ),
+    (
+        "BiasAdd",
+        lambda r: BiasAdd(r.standard_normal((1, 4))),
+        lambda r: (r.standard_normal((BATCH, 4)),),
+    ),
+    ("Linear", lambda r: Linear(), lambda r: (r.standard_normal((BATCH, 4)),)),
+    ("Sigmoid", lambda r: Sigmoid(), lambda r: (2 * r.standard_normal((BATCH, 4)),)),
+    ("Tanh", lambda r: Tanh(), lambda r: (r.standard_normal((BATCH, 4)),)),
+    ("ReLU", lambda r: ReLU(), lambda r: (_away_from_zero(r, (BATCH, 4)),)),
+    (
+        "LeakyReLU",
+        lambda r: LeakyReLU(0.1),
+        lambda r: (_away_from_zero(r, (BATCH, 4)),),
+    ),
+    (
+        "Dropout-fixed-mask",
+        lambda r: Dropout(0.6, seed=3),
+        lambda r: (r.standard_normal((BATCH, 6)),),
+    ),
+    (
+        "MeanSquaredError",
+        lambda r: MeanSquaredError(),
+        lambda r: (r.standard_normal((BATCH, 3)), r.standard_normal((BATCH, 3))),
+    ),
+    (
+        "MeanSquaredError-normalize",
+        lambda r: MeanSquaredError(normalize=True),
+        lambda r: (r.standard_normal((BATCH, 3)), np.eye(3)[r.integers(0, 3, BATCH)]),
+    ),
+    (
+        "SoftmaxCrossEntropy-one-hot",
+        lambda r: SoftmaxCrossEntropy(),
+        lambda r: (
+            3 * r.standard_normal((BATCH, 4)),
+            np.eye(4)[r.integers(0, 4, BATCH)],
+        ),
+    ),
+    (
+        "SoftmaxCrossEntropy-labels",
+        lambda r: SoftmaxCrossEntropy(),
+        lambda r: (3 * r.standard_normal((BATCH, 4)), r.integers(0, 4, BATCH)),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("target_factory", "inputs_factory"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_gradient_check(target_factory: Callable, inputs_factory: Callable) -> None:
+    """Every operation and loss: backprop equals central differences in float64."""
+    rng = np.random.default_rng(0)
+    target = target_factory(rng)
+    inputs = inputs_factory(rng)
+    if isinstance(target, Operation):
+        report = check_operation(target, *inputs)
+        expected = {"input", "param"} if hasattr(target, "param") else {"input"}
+    else:
+        report = check_loss(target, *inputs)
+        expected = {"prediction"}
+    assert set(report.comparisons) == expected
+    assert report.passed
+    assert report.max_rel_error < 1e-6
+    if isinstance(target, ReLU):  # the inputs really straddle the kink
+        assert (inputs[0] < 0).any() and (inputs[0] > 0).any()
+    if isinstance(target, Dropout):  # the mask really dropped something
+        assert target.mask is not None and (target.mask == 0).any()
+
+
+# -- checks that must fail -----------------------------------------------------------
+
+
+class BookReLU(Operation):
+    """The book's published ReLU: masks with ``output >= 0``, always true."""
+
+    def _output(self) -> np.ndarray:
+        return np.maximum(self.input_, 0)
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return output_grad * (self.output >= 0)
+
+
+class WrongSigmoid(Sigmoid):
+    """A sigmoid with the derivative s (1 + s) instead of s (1 - s)."""
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return output_grad * self.output * (1.0 + self.output)
+
+
+class MeanBiasAdd(BiasAdd):
+    """Averages the bias gradient over the batch instead of summing it."""
+
+    def _param_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return output_grad.mean(axis=0, keepdims=True)
+
+
+class HalfMSE(MeanSquaredError):
+    """Forgets the factor 2 of the squared error's derivative."""
+
+    def _input_grad(self) -> np.ndarray:
+        return (self.prediction - self.target) / self.prediction.shape[0]
+
+
+@pytest.mark.parametrize(
+    "op", [BookReLU(), WrongSigmoid()], ids=["BookReLU", "WrongSigmoid"]
+)
+def test_check_operation_raises_on_a_wrong_input_gradient(op: Operation, rng) -> None:
+    x = _away_from_zero(rng, (4, 3))
+    quiet = check_operation(op, x, raise_exception=False)
+    assert not quiet.passed
+    worst = quiet.comparisons["input"]
+    name = type(op).__name__
+    with pytest.raises(
+        GradientCheckError, match=rf"^{name}\(\).*input gradient"
+    ) as info:
+        check_operation(op, x)
+    message = str(info.value)
+    assert "largest relative error" in message
+    assert f"{worst.max_rel_error:.3e}" in message
+    assert f"index {worst.index}" in message
+    assert repr(worst.analytic) in message and repr(worst.numerical) in message
+    # the reported index is where the two values are furthest apart, relatively
+    assert worst.analytic != pytest.approx(worst.numerical)
+
+
+def test_book_relu_fails_exactly_where_the_input_is_negative(rng) -> None:
+    x = _away_from_zero(rng, (4, 3))
+    report = check_operation(BookReLU(), x, raise_exception=False)
+    worst = report.comparisons["input"]
+    assert x[worst.index] < 0
+    assert worst.numerical == pytest.approx(0.0, abs=1e-9)
+    assert report.comparisons["input"].max_rel_error > 0.5
+
+
+def test_check_operation_raises_on_a_wrong_param_gradient(rng) -> None:
+    op = MeanBiasAdd(rng.standard_normal((1, 3)))
+    with pytest.raises(GradientCheckError, match=r"MeanBiasAdd.*the param gradient"):
+        check_operation(op, rng.standard_normal((4, 3)))
+    report = check_operation(op, rng.standard_normal((4, 3)), raise_exception=False)
+    assert report.comparisons["input"].passed
+    assert not report.comparisons["param"].passed
+
+
+def test_check_loss_raises_on_a_wrong_gradient(rng) -> None:
+    with pytest.raises(
+        GradientCheckError,
+        match=r"HalfMSE.*prediction gradient.*"
+        r"largest relative error",
+    ):
+        check_loss(HalfMSE(), rng.standard_normal((4, 2)), rng.standard_normal((4, 2)))
+
+
+def test_gradient_check_error_is_an_assertion_error_and_a_lincoln_error() -> None:
+    assert issubclass(GradientCheckError, AssertionError)
+    assert issubclass(GradientCheckError, LincolnError)
+
+
+# -- what a check leaves behind ------------------------------------------------------
+
+
+def test_check_operation_changes_neither_input_nor_param(rng) -> None:
+    W = rng.standard_normal((3, 2)).astype(np.float32)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    W_before, x_before = W.copy(), x.copy()
+    op = WeightMultiply(W)
+    report = check_operation(op, x)
+    assert report.passed
+    assert op.param is W and W.dtype == np.float32
+    np.testing.assert_array_equal(W, W_before)
+    np.testing.assert_array_equal(x, x_before)
+
+
+def test_check_operation_restores_needs_input_grad(rng) -> None:
+    op = BiasAdd(rng.standard_normal((1, 3)))
+    op.needs_input_grad = False
+    assert check_operation(op, rng.standard_normal((2, 3))).passed
+    assert op.needs_input_grad is False
+
+
+def test_check_operation_is_reproducible_for_a_seed(rng) -> None:
+    x = rng.standard_normal((3, 4))
+    a = check_operation(Tanh(), x, seed=5).comparisons["input"]
+    b = check_operation(Tanh(), x, seed=5).comparisons["input"]
+    assert a == b
+
+
+def test_dropout_check_uses_one_mask_for_every_forward_pass(rng) -> None:
+    op = Dropout(0.5, seed=11)
+    x = rng.standard_normal((6, 5))
+    check_operation(op, x)
+    first_mask = op.mask.copy()
+    # a fresh Dropout with the same seed draws the same first mask as the check saw
+    fresh = Dropout(0.5, seed=11)
+    fresh.forward(x.copy())
+    np.testing.assert_array_equal(first_mask, fresh.mask)
+
+
+def test_check_network_two_layers_dropout_and_report(rng) -> None:
+    net = NeuralNetwork(
+        [Dense(6, "tanh", dropout=0.7), Dense(3)],
+        SoftmaxCrossEntropy(),
+        seed=4,
+        dtype=np.float64,
+    )
+    X, y = rng.standard_normal((5, 4)), rng.integers(0, 3, 5)
+    report = check_network(net, X, y)
+    names = [name for name, _ in net.named_params()]
+    assert (
+        list(report.comparisons)
+        == names
+        == [
+            "layers.0.params.0",
+            "layers.0.params.1",
+            "layers.1.params.0",
+            "layers.1.params.1",
+        ]
+    )
+    assert set(report.max_rel_errors) == set(report.mean_abs_diffs) == set(names)
+    assert all(e < 1e-6 for e in report.max_rel_errors.values())
+    assert all(d < 1e-8 for d in report.mean_abs_diffs.values())
+    dropout = net.layers[0].operations[-1]
+    assert isinstance(dropout, Dropout) and (dropout.mask == 0).any()
+
+
+def test_check_network_leaves_params_and_grads_consistent(rng) -> None:
+    net = NeuralNetwork(
+        [Dense(5, "sigmoid"), Dense(2)], MeanSquaredError(), seed=2, dtype=np.float64
+    )
+    X, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    net.forward(X)
+    before = [p.copy() for p in net.params()]
+    check_network(net, X, y)
+    for p, b in zip(net.params(), before, strict=True):
+        np.testing.assert_array_equal(p, b)
+    grads = [g.copy() for g in net.param_grads()]
+    net.train_batch(X, y)
+    for g, h in zip(grads, net.param_grads(), strict=True):
+        np.testing.assert_array_equal(g, h)
+
+
+def test_check_network_finds_a_wrong_layer_gradient(rng) -> None:
+    net = NeuralNetwork(
+        [Dense(6, BookReLU()), Dense(3)],
+        SoftmaxCrossEntropy(),
+        seed=0,
+        dtype=np.float64,
+    )
+    X, y = rng.standard_normal((8, 4)), rng.integers(0, 3, 8)
+    with pytest.raises(GradientCheckError, match=r"layers\.0\.params\.\d gradient"):
+        check_network(net, X, y)
+    report = check_network(net, X, y, raise_exception=False)
+    assert not report.comparisons["layers.0.params.0"].passed
+    assert report.comparisons["layers.1.params.0"].passed  # the layer above is right
+
+
+def test_check_network_refuses_float32(rng) -> None:
+    net = NeuralNetwork([Dense(2)], MeanSquaredError(), dtype=np.float32)
+    with pytest.raises(ConfigError, match=r"float32.*dtype=np\.float64"):
+        check_network(net, rng.standard_normal((2, 3)), rng.standard_normal((2, 2)))
+
+
+@pytest.mark.parametrize("func", [check_operation, check_loss, check_network])
+def test_checks_reject_the_wrong_kind_of_object(func: Callable) -> None:
+    args: tuple = (object(), np.zeros((2, 2)))
+    if func is not check_operation:
+        args += (np.zeros((2, 2)),)
+    with pytest.raises(TypeError, match=func.__name__):
+        func(*args)
+
+
+@pytest.mark.parametrize("bad", [0, -1e-6, float("nan"), "1e-6"])
+def test_tolerances_are_validated(bad: Any) -> None:
+    with pytest.raises(ConfigError, match="eps"):
+        check_operation(Tanh(), np.zeros((2, 2)), eps=bad)
+    with pytest.raises(ConfigError, match="rtol"):
+        check_loss(MeanSquaredError(), np.zeros((2, 2)), np.zeros((2, 2)), rtol=bad)
+
+
+def test_report_types_and_repr(rng) -> None:
+    report = check_operation(Sigmoid(), rng.standard_normal((2, 3)))
+    assert isinstance(report, GradientCheckReport)
+    assert isinstance(report.comparisons["input"], GradientComparison)
+    assert re.match(r"GradientCheckReport\(Sigmoid\(\) passed", repr(report))
+    failing = check_operation(
+        WrongSigmoid(), rng.standard_normal((2, 3)), raise_exception=False
+    )
+    assert "FAILED" in repr(failing)
+
+
+def test_non_finite_gradients_fail_the_check() -> None:
+    class NaNGrad(Linear):
+        def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+            grad = output_grad.copy()
+            grad[0, 1] = np.nan
+            return grad
+
+    report = check_operation(NaNGrad(), np.ones((2, 2)), raise_exception=False)
+    worst = report.comparisons["input"]
+    assert not report.passed and worst.max_rel_error == np.inf and worst.index == (0, 1)
+
+
+# -- the reference itself --------------------------------------------------------------
+
+
+def test_numerical_gradient_of_a_quadratic_in_any_shape(rng) -> None:
+    A = rng.standard_normal((2, 3, 4))
+    x = rng.standard_normal((2, 3, 4))
+    before = x.copy()
+    grad = numerical_gradient(lambda v: float(np.sum(A * v**2)), x)
+    np.testing.assert_allclose(grad, 2 * A * before, rtol=1e-7, atol=1e-8)
+    np.testing.assert_array_equal(x, before)  # restored
+
+
+def test_numerical_gradient_restores_x_when_f_raises() -> None:
+    x = np.array([1.0, 2.0])
+
+    def f(v: np.ndarray) -> float:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+def test_numerical_gradient_of_a_scalar_array() -> None:
+    grad = numerical_gradient(lambda v: float(v) ** 3, np.array(2.0))
+    assert grad.shape == () and float(grad) == pytest.approx(12.0, rel=1e-8)
+
+
+def test_numerical_gradient_works_on_a_view_in_place() -> None:
+    big = np.zeros((3, 4))
+    view = big[:, 1]
+    grad = numerical_gradient(lambda v: float(np.sum((big - 1.0) ** 2)), view)
+    np.testing.assert_allclose(grad, [-2.0, -2.0, -2.0], rtol=1e-7)
+    assert not big.any()
+
+
+@pytest.mark.parametrize(
+    "x",
+    [np.array([3, 4]), np.array([3.0, 4.0], dtype=np.float32), [3.0, 4.0]],
+    ids=["int", "float32", "list"],
+)
+def test_numerical_gradient_needs_float64(x: Any) -> None:
+    with pytest.raises(TypeError, match="float64"):
+        numerical_gradient(lambda v: float(np.sum(v**2)), x)
+
+
+def test_numerical_gradient_validates_eps() -> None:
+    with pytest.raises(
+        ConfigError, match=r"eps must be a finite number > 0, received eps=0"
+    ):
+        numerical_gradient(lambda v: 0.0, np.zeros(2), eps=0)
+
+
+def test_a_loss_base_class_subclass_can_be_checked(rng) -> None:
+    class L1(Loss):
+        def _output(self) -> float:
+            return float(np.sum(np.abs(self.prediction - self.target)))
+
+        def _input_grad(self) -> np.ndarray:
+            return np.sign(self.prediction - self.target)
+
+    pred = _away_from_zero(rng, (3, 2))
+    assert check_loss(L1(), pred, np.zeros((3, 2))).passed
+
+
+def test_state_updated_in_place_by_forward_is_restored(rng) -> None:
+    """Running statistics (as batch norm keeps) must not drift over the check's
+    thousands of forward passes."""
+
+    class RunningMean(Operation):
+        def __init__(self) -> None:
+            super().__init__()
+            self.running = np.zeros((1, 3))
+
+        def _output(self) -> np.ndarray:
+            self.running *= 0.9
+            self.running += 0.1 * self.input_.mean(axis=0, keepdims=True)
+            return self.input_ - self.input_.mean(axis=0, keepdims=True)
+
+        def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+            return output_grad - output_grad.mean(axis=0, keepdims=True)
+
+    op = RunningMean()
+    op.forward(rng.standard_normal((4, 3)) + 5.0)
+    running = op.running.copy()
+    assert check_operation(op, rng.standard_normal((4, 3))).passed
+    np.testing.assert_array_equal(op.running, running)
+
+    class MeanLayer(Dense):
+        def _setup_layer(self, input_: np.ndarray) -> None:
+            super()._setup_layer(input_)
+            self.operations.insert(2, RunningMean())
+
+    net = NeuralNetwork(
+        [MeanLayer(3, "tanh"), Dense(2)], MeanSquaredError(), seed=0, dtype=np.float64
+    )
+    X, y = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+    net.forward(X)
+    running = net.layers[0].operations[2].running.copy()
+    assert check_network(net, X, y).passed
+    np.testing.assert_array_equal(net.layers[0].operations[2].running, running)

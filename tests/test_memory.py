@@ -1,0 +1,65 @@
+"""Memory: training does not grow from epoch to epoch; evaluation and prediction
+work in batches, so their peak does not grow with the size of the data set."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+
+from lincoln import Dense, Linear, NeuralNetwork, ReLU, SGDMomentum, SoftmaxCrossEntropy, Trainer
+
+
+def make_net() -> NeuralNetwork:
+    return NeuralNetwork([Dense(32, ReLU(), weight_init="he"), Dense(10, Linear())],
+                         SoftmaxCrossEntropy(), seed=0)
+
+
+def data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return rng.standard_normal((n, 64)).astype(np.float32), rng.integers(0, 10, n)
+
+
+def traced(fn) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()  # (current, peak)
+    finally:
+        tracemalloc.stop()
+
+
+def test_training_memory_does_not_grow_with_epochs(rng: np.random.Generator) -> None:
+    X, y = data(2000, rng)
+    Xv, yv = data(200, rng)
+
+    def fit(epochs: int):  # type: ignore[no-untyped-def]
+        trainer = Trainer(make_net(), SGDMomentum(0.05, momentum=0.9))
+        return lambda: trainer.fit(X, y, Xv, yv, epochs=epochs, eval_every=1,
+                                   early_stopping=False, verbose=False, progress=False)
+
+    _, peak_short = traced(fit(2))
+    _, peak_long = traced(fit(12))
+    # twelve epochs may not need more than two do (plus a little for the history)
+    assert peak_long < peak_short * 1.10 + 64_000, (peak_short, peak_long)
+
+
+def test_predict_and_evaluate_peak_does_not_grow_with_the_data(rng: np.random.Generator) -> None:
+    net = make_net()
+    trainer = Trainer(net, SGDMomentum(0.05))
+    X_small, y_small = data(5_000, rng)
+    X_big, y_big = data(50_000, rng)
+    net.build((64,))
+
+    def extra_peak(X: np.ndarray, y: np.ndarray) -> tuple[int, int]:
+        # what prediction needs beyond the array it returns (10 floats a sample)
+        _, peak_predict = traced(lambda: net.predict(X, batch_size=512))
+        _, peak_eval = traced(lambda: trainer.evaluate(X, y, batch_size=512))
+        return peak_predict - X.shape[0] * 10 * 4, peak_eval
+
+    small_predict, small_eval = extra_peak(X_small, y_small)
+    big_predict, big_eval = extra_peak(X_big, y_big)
+    # ten times the data: the working memory stays that of one batch
+    assert big_predict < small_predict + 200_000, (small_predict, big_predict)
+    assert big_eval < small_eval + 600_000, (small_eval, big_eval)
+    # and it is far below the size of the inputs themselves (12.8 MB)
+    assert big_eval < X_big.nbytes / 4

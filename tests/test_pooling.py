@@ -1,0 +1,171 @@
+"""Tests of lincoln.pooling: MaxPool2DOp and AvgPool2DOp against loops and
+central differences (float64)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from lincoln.base import Operation
+from lincoln.errors import ConfigError, ShapeError
+from lincoln.pooling import AvgPool2DOp, MaxPool2DOp
+
+# -- a local central-difference reference ------------------------------------------
+
+
+def numerical_gradient(
+    f: Callable[[], float], x: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
+    """d f / d x by central differences; ``f`` reads ``x``, perturbed in place."""
+    grad = np.empty_like(x)
+    for idx in np.ndindex(x.shape):
+        original = x[idx]
+        x[idx] = original + eps
+        f_plus = f()
+        x[idx] = original - eps
+        f_minus = f()
+        x[idx] = original
+        grad[idx] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+def check_input_gradient(op: Operation, x: np.ndarray, seed: int = 0) -> None:
+    """Backprop of ``sum(g * op(x))`` against central differences, in float64."""
+    x = np.array(x, dtype=np.float64)
+    out = op.forward(x)
+    g = np.random.default_rng(seed).standard_normal(out.shape)
+    analytic = op.backward(g).copy()
+    numerical = numerical_gradient(lambda: float(np.sum(g * op.forward(x))), x)
+    diff = np.abs(analytic - numerical)
+    idx = np.unravel_index(np.argmax(diff), diff.shape)
+    assert np.allclose(analytic, numerical, rtol=1e-5, atol=1e-7), (
+        f"largest difference {diff[idx]:.3g} at {idx}: backprop {analytic[idx]}, "
+        f"numerical {numerical[idx]}"
+    )
+
+
+def naive_pool(x: np.ndarray, size: int, stride: int, reduce: Callable) -> np.ndarray:
+    n, c, h, w = x.shape
+    out_h, out_w = (h - size) // stride + 1, (w - size) // stride + 1
+    out = np.empty((n, c, out_h, out_w))
+    for s, ch, i, j in itertools.product(
+        range(n), range(c), range(out_h), range(out_w)
+    ):
+        out[s, ch, i, j] = reduce(
+            x[s, ch, i * stride : i * stride + size, j * stride : j * stride + size]
+        )
+    return out
+
+
+POOL_CASES = [
+    # (input shape, pool_size, stride)
+    ((2, 3, 4, 6), 2, None),
+    ((2, 2, 5, 7), 2, None),  # odd sizes: the last row and column are dropped
+    ((3, 2, 6, 5), 3, None),
+    ((2, 2, 5, 6), 3, 1),  # overlapping windows
+    ((2, 3, 7, 6), 3, 2),
+    ((2, 1, 6, 7), 2, 3),  # gaps between windows
+    ((2, 2, 4, 5), 1, None),
+]
+
+
+def _case_id(case):
+    shape, size, stride = case
+    return f"{'x'.join(map(str, shape))}-p{size}-s{stride}"
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=_case_id)
+@pytest.mark.parametrize(
+    ("cls", "reduce"), [(MaxPool2DOp, np.max), (AvgPool2DOp, np.mean)]
+)
+def test_pool_forward_matches_naive_loop(cls, reduce, case, rng):
+    shape, size, stride = case
+    x = rng.standard_normal(shape)
+    out = cls(size, stride).forward(x)
+    np.testing.assert_allclose(
+        out, naive_pool(x, size, stride or size, reduce), rtol=1e-12, atol=1e-15
+    )
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=_case_id)
+@pytest.mark.parametrize("cls", [MaxPool2DOp, AvgPool2DOp])
+def test_pool_gradients(cls, case, rng):
+    shape, size, stride = case
+    # random floats: no ties, and no two values within the finite-difference step
+    check_input_gradient(cls(size, stride), rng.standard_normal(shape))
+
+
+def test_maxpool_gradient_goes_to_the_maximum():
+    x = np.array([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 9.0, 8.0]]]])
+    op = MaxPool2DOp(2)
+    assert op.forward(x).tolist() == [[[[5.0, 9.0]]]]
+    dx = op.backward(np.array([[[[10.0, 20.0]]]]))
+    assert dx.tolist() == [[[[0.0, 10.0, 0.0, 0.0], [0.0, 0.0, 20.0, 0.0]]]]
+
+
+def test_maxpool_tie_sends_the_gradient_to_one_element():
+    # a constant window: the gradient goes once, to its first element, so it
+    # is never counted twice
+    op = MaxPool2DOp(2)
+    op.forward(np.ones((1, 1, 4, 4)))
+    dx = op.backward(np.ones((1, 1, 2, 2)))
+    assert dx.sum() == 4.0
+    assert dx[0, 0, ::2, ::2].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_overlapping_maxpool_accumulates(rng):
+    # with stride 1, a pixel that is the maximum of several windows gets the
+    # gradient of each
+    x = np.zeros((1, 1, 3, 3))
+    x[0, 0, 1, 1] = 1.0
+    op = MaxPool2DOp(2, stride=1)
+    op.forward(x)
+    dx = op.backward(np.ones((1, 1, 2, 2)))
+    assert dx[0, 0, 1, 1] == 4.0 and dx.sum() == 4.0
+
+
+@pytest.mark.parametrize("cls", [MaxPool2DOp, AvgPool2DOp])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pool_keeps_its_dtype(cls, dtype, rng):
+    op = cls(2)
+    out = op.forward(rng.standard_normal((2, 3, 6, 6)).astype(dtype))
+    assert out.dtype == op.backward(np.ones_like(out)).dtype == dtype
+
+
+@pytest.mark.parametrize("cls", [MaxPool2DOp, AvgPool2DOp])
+def test_pool_shape_errors(cls):
+    name = cls.__name__
+    with pytest.raises(
+        ShapeError, match=rf"{name}: input must have shape \(batch, channels"
+    ):
+        cls(2).forward(np.ones((2, 16)))
+    with pytest.raises(ShapeError, match=rf"{name}: a 3x3 window does not fit"):
+        cls(3).forward(np.ones((1, 1, 2, 5)))
+
+
+@pytest.mark.parametrize("cls", [MaxPool2DOp, AvgPool2DOp])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"pool_size": 0},
+            "pool_size must be a positive integer, received pool_size=0",
+        ),
+        (
+            {"pool_size": 2.5},
+            "pool_size must be a positive integer, received pool_size=2.5",
+        ),
+        ({"stride": 0}, "stride must be a positive integer, received stride=0"),
+    ],
+)
+def test_pool_config_errors(cls, kwargs, message):
+    with pytest.raises(ConfigError, match=f"{cls.__name__}: {message}"):
+        cls(**kwargs)
+
+
+def test_pool_repr():
+    assert repr(MaxPool2DOp(2)) == "MaxPool2DOp(pool_size=2, stride=2)"
+    assert repr(AvgPool2DOp(3, 1)) == "AvgPool2DOp(pool_size=3, stride=1)"

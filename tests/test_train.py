@@ -1,0 +1,578 @@
+"""Tests of lincoln.train: Trainer.fit's validation, loop, early stopping, recovery."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from lincoln.errors import ConfigError, DataError, ShapeError
+from lincoln.layers import Dense
+from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
+from lincoln.network import NeuralNetwork
+from lincoln.optimizers import SGD, Adam, SGDMomentum
+from lincoln.train import History, Trainer
+
+
+def _linear_classifier(seed: int = 1) -> NeuralNetwork:
+    return NeuralNetwork(
+        [Dense(10)], SoftmaxCrossEntropy(), seed=seed, dtype=np.float64
+    )
+
+
+@pytest.fixture
+def overfit(digits64):
+    """200 training digits, validated on the same images with the labels shifted by
+    one: the validation loss falls for a few epochs, then rises as the network
+    learns the true labels. Returns (X, y, X_val, y_val)."""
+    X_train, _, y_train, _ = digits64
+    X, y = X_train[:200], y_train[:200]
+    return X, y, X, (y + 1) % 10
+
+
+def _recording(trainer: Trainer) -> dict[int, list[np.ndarray]]:
+    """Record copies of the parameters at every evaluation, by epoch."""
+    seen: dict[int, list[np.ndarray]] = {}
+    evaluate = trainer._evaluate
+
+    def wrapped(X, y, batch_size):
+        seen[len(seen) + 1] = [p.copy() for p in trainer.net.params()]
+        return evaluate(X, y, batch_size)
+
+    trainer._evaluate = wrapped  # type: ignore[method-assign]
+    return seen
+
+
+FIT = dict(epochs=30, eval_every=1, batch_size=20, verbose=False)
+
+
+# -- early stopping --------------------------------------------------------------------
+
+
+def test_early_stopping_ends_with_the_best_evaluations_parameters(overfit) -> None:
+    trainer = Trainer(_linear_classifier(), SGD(0.1))
+    seen = _recording(trainer)
+    history = trainer.fit(*overfit, **FIT)
+    assert history.stop_reason == "early_stopping"
+    best = int(np.argmin(history.val_loss))
+    assert history.best_epoch == history.epochs[best] > 1
+    assert history.best_val_loss == min(history.val_loss)
+    assert history.stopped_epoch == history.epochs[-1] == history.best_epoch + 1
+    assert len(history.train_loss) == history.stopped_epoch
+    for p, q in zip(trainer.net.params(), seen[history.best_epoch], strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert not np.array_equal(trainer.net.params()[0], seen[history.stopped_epoch][0])
+    assert trainer.evaluate(*overfit[2:])["loss"] == pytest.approx(
+        history.best_val_loss
+    )
+
+
+def test_early_stopping_params_equal_a_run_that_stops_at_the_best_epoch(
+    overfit,
+) -> None:
+    stopped = Trainer(_linear_classifier(), SGD(0.1))
+    history = stopped.fit(*overfit, **FIT)
+    rerun = Trainer(_linear_classifier(), SGD(0.1))
+    rerun.fit(*overfit, **{**FIT, "epochs": history.best_epoch}, early_stopping=False)
+    for p, q in zip(stopped.net.params(), rerun.net.params(), strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("patience", [2, 4])
+def test_patience_tolerates_that_many_non_improving_evaluations(
+    overfit, patience
+) -> None:
+    trainer = Trainer(_linear_classifier(), SGD(0.1))
+    seen = _recording(trainer)
+    history = trainer.fit(*overfit, **FIT, patience=patience)
+    assert history.stop_reason == "early_stopping"
+    after = [
+        loss
+        for e, loss in zip(history.epochs, history.val_loss, strict=True)
+        if e > history.best_epoch
+    ]
+    assert len(after) == patience
+    assert all(loss >= history.best_val_loss for loss in after)
+    for p, q in zip(trainer.net.params(), seen[history.best_epoch], strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_min_delta_demands_a_real_improvement(overfit) -> None:
+    plain = Trainer(_linear_classifier(), SGD(0.1)).fit(*overfit, **FIT)
+    strict = Trainer(_linear_classifier(), SGD(0.1)).fit(
+        *overfit, **FIT, min_delta=0.05
+    )
+    assert strict.best_epoch < plain.best_epoch
+    with pytest.raises(ConfigError, match=r"fit: min_delta must be >= 0"):
+        Trainer(_linear_classifier(), SGD(0.1)).fit(*overfit, **FIT, min_delta=-1)
+
+
+def test_without_early_stopping_training_runs_every_epoch(overfit) -> None:
+    history = Trainer(_linear_classifier(), SGD(0.1)).fit(
+        *overfit, **FIT, early_stopping=False
+    )
+    assert history.stop_reason == "completed" and history.stopped_epoch is None
+    assert len(history.train_loss) == len(history.epochs) == 30
+
+
+def test_same_seed_gives_bit_identical_parameters(digits) -> None:
+    X_train, X_test, y_train, y_test = digits
+
+    def run() -> list[np.ndarray]:
+        net = NeuralNetwork(
+            [Dense(16, "relu", dropout=0.8), Dense(10)], SoftmaxCrossEntropy(), seed=5
+        )
+        Trainer(net, SGDMomentum(0.1, momentum=0.9)).fit(
+            X_train[:300],
+            y_train[:300],
+            X_test[:100],
+            y_test[:100],
+            epochs=4,
+            eval_every=2,
+            batch_size=32,
+            seed=11,
+            verbose=False,
+        )
+        return net.params()
+
+    for p, q in zip(run(), run(), strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_fit_twice_with_restart_is_identical_and_without_continues(digits) -> None:
+    X_train, X_test, y_train, y_test = digits
+    data = (X_train[:300], y_train[:300], X_test[:100], y_test[:100])
+    kwargs = dict(
+        epochs=3, eval_every=1, batch_size=32, verbose=False, early_stopping=False
+    )
+    trainer = Trainer(
+        NeuralNetwork([Dense(16, "tanh"), Dense(10)], SoftmaxCrossEntropy()), Adam(0.01)
+    )
+    first = trainer.fit(*data, **kwargs)
+    after_first = [p.copy() for p in trainer.net.params()]
+    again = trainer.fit(*data, **kwargs)  # restart=True: from the same initial weights
+    assert again.train_loss == first.train_loss
+    for p, q in zip(trainer.net.params(), after_first, strict=True):
+        np.testing.assert_array_equal(p, q)
+    more = trainer.fit(*data, **kwargs, restart=False)
+    assert more.train_loss[0] < first.train_loss[0]
+    assert more.train_loss[0] == pytest.approx(first.train_loss[-1], rel=0.5)
+    assert not np.array_equal(trainer.net.params()[0], after_first[0])
+
+
+def test_restart_false_never_loses_the_previous_best(overfit) -> None:
+    """Continuing (restart=False) from a best model that no later evaluation beats
+    must end with that model, not with the worse parameters that followed it."""
+    trainer = Trainer(_linear_classifier(), SGD(0.1))
+    trainer.fit(*overfit, **FIT)
+    best = [p.copy() for p in trainer.net.params()]
+    history = trainer.fit(*overfit, **FIT, restart=False)
+    assert history.stop_reason == "early_stopping" and history.best_epoch is None
+    for p, q in zip(trainer.net.params(), best, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+# -- training end to end ---------------------------------------------------------------
+
+
+def test_float64_network_trains_end_to_end(digits64) -> None:
+    X_train, X_test, y_train, y_test = digits64
+    net = NeuralNetwork(
+        [Dense(32, "tanh", weight_init="glorot"), Dense(10, weight_init="glorot")],
+        SoftmaxCrossEntropy(),
+        seed=3,
+        dtype=np.float64,
+    )
+    history = Trainer(net, SGDMomentum(0.1, momentum=0.9)).fit(
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        epochs=4,
+        eval_every=2,
+        batch_size=32,
+        verbose=False,
+    )
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.val_accuracy[-1] > 0.9
+    assert all(p.dtype == np.float64 for p in net.params())
+
+
+@pytest.mark.parametrize(
+    "optim",
+    [SGD(0.1), SGDMomentum(0.1, momentum=0.9), Adam(0.01)],
+    ids=["SGD", "SGDMomentum", "Adam"],
+)
+def test_float32_network_keeps_float32_parameters(optim, digits64) -> None:
+    X_train, X_test, y_train, y_test = (
+        digits64  # float64 data is cast, not the net upcast
+    )
+    net = NeuralNetwork([Dense(16, "relu"), Dense(10)], SoftmaxCrossEntropy(), seed=0)
+    history = Trainer(net, optim).fit(
+        X_train[:300],
+        y_train[:300],
+        X_test[:100],
+        y_test[:100],
+        epochs=2,
+        eval_every=1,
+        verbose=False,
+    )
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert all(p.dtype == np.float32 for p in net.params())
+    assert all(g.dtype == np.float32 for g in net.param_grads())
+
+
+def test_one_hot_targets_and_regression_targets(digits) -> None:
+    X_train, _, y_train, _ = digits
+    X, y = X_train[:100], y_train[:100]
+    a = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=2), SGD(0.1))
+    b = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=2), SGD(0.1))
+    ha = a.fit(X, y, epochs=2, verbose=False)
+    hb = b.fit(X, np.eye(10)[y], epochs=2, verbose=False)
+    np.testing.assert_allclose(ha.train_loss, hb.train_loss, rtol=1e-5)
+    reg = Trainer(
+        NeuralNetwork([Dense(4, "tanh"), Dense(1)], MeanSquaredError(), seed=0),
+        SGD(0.01),
+    )
+    hr = reg.fit(
+        X, y.astype(float), X, y.astype(float), epochs=3, eval_every=1, verbose=False
+    )
+    assert hr.val_accuracy == [] and hr.val_loss[-1] < hr.val_loss[0]
+
+
+def test_every_sample_is_used_once_per_epoch_and_the_last_batch_is_kept(digits) -> None:
+    X_train, _, y_train, _ = digits
+    net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy())
+    sizes: list[int] = []
+    seen_rows: list[np.ndarray] = []
+    original = net.train_batch
+
+    def spy(xb, yb, *args, **kwargs):
+        sizes.append(len(xb))
+        seen_rows.append(xb[:, :].copy())
+        return original(xb, yb, *args, **kwargs)
+
+    net.train_batch = spy  # type: ignore[method-assign]
+    Trainer(net, SGD(0.01)).fit(
+        X_train[:70], y_train[:70], epochs=2, batch_size=32, verbose=False
+    )
+    assert sizes == [32, 32, 6, 32, 32, 6]
+    epoch1 = np.concatenate(seen_rows[:3])
+    epoch2 = np.concatenate(seen_rows[3:])
+    key = lambda a: np.lexsort(a.T[::-1])  # noqa: E731
+    np.testing.assert_array_equal(epoch1[key(epoch1)], epoch2[key(epoch2)])
+    assert not np.array_equal(epoch1, epoch2)  # a fresh permutation each epoch
+
+
+def test_the_last_epoch_is_always_evaluated(digits) -> None:
+    X_train, X_test, y_train, y_test = digits
+    history = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy()), SGD(0.05)).fit(
+        X_train[:100],
+        y_train[:100],
+        X_test[:50],
+        y_test[:50],
+        epochs=7,
+        eval_every=3,
+        verbose=False,
+        early_stopping=False,
+    )
+    assert history.epochs == [3, 6, 7]
+    assert len(history.val_accuracy) == 3 and all(
+        0 <= a <= 1 for a in history.val_accuracy
+    )
+    assert (
+        isinstance(history, History) and History.from_dict(history.to_dict()) == history
+    )
+
+
+# -- recovery: non-finite loss and Ctrl-C ----------------------------------------------
+
+
+def test_a_non_finite_loss_stops_training_with_finite_parameters(digits) -> None:
+    X_train, X_test, y_train, y_test = digits
+    net = NeuralNetwork([Dense(32, "relu"), Dense(10)], SoftmaxCrossEntropy(), seed=1)
+    with np.errstate(all="ignore"):
+        history = Trainer(net, SGD(1e20)).fit(
+            X_train[:200],
+            y_train[:200],
+            X_test[:50],
+            y_test[:50],
+            epochs=3,
+            eval_every=1,
+            verbose=False,
+        )
+    assert history.stop_reason == "non_finite_loss"
+    assert history.stopped_epoch == 1 and history.stopped_batch is not None
+    assert history.stopped_batch >= 1
+    assert all(np.isfinite(p).all() for p in net.params())
+    fresh = NeuralNetwork([Dense(32, "relu"), Dense(10)], SoftmaxCrossEntropy(), seed=1)
+    fresh.build((64,))
+    for p, q in zip(
+        net.params(), fresh.params(), strict=True
+    ):  # nothing evaluated: the initial weights
+        np.testing.assert_array_equal(p, q)
+
+
+def test_a_non_finite_loss_after_an_evaluation_restores_the_best(digits) -> None:
+    X_train, X_test, y_train, y_test = digits
+    net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=1)
+    trainer = Trainer(net, SGD(0.05))
+    seen = _recording(trainer)
+    calls = {"n": 0}
+    original = net.train_batch
+
+    def nan_in_epoch_3(xb, yb, *args, **kwargs):
+        calls["n"] += 1
+        loss = original(xb, yb, *args, **kwargs)
+        return math.nan if calls["n"] == 2 * 4 + 2 else loss  # 4 batches per epoch
+
+    net.train_batch = nan_in_epoch_3  # type: ignore[method-assign]
+    history = trainer.fit(
+        X_train[:128],
+        y_train[:128],
+        X_test[:50],
+        y_test[:50],
+        epochs=5,
+        eval_every=1,
+        batch_size=32,
+        verbose=False,
+    )
+    assert history.stop_reason == "non_finite_loss"
+    assert (history.stopped_epoch, history.stopped_batch) == (3, 1)
+    assert history.best_epoch == 2
+    for p, q in zip(net.params(), seen[2], strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_keyboard_interrupt_returns_the_history(digits, k) -> None:
+    X_train, X_test, y_train, y_test = digits
+    net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=1)
+    trainer = Trainer(net, SGD(0.05))
+    calls = {"n": 0}
+    original = net.train_batch
+
+    def interrupt(xb, yb, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == k:
+            raise KeyboardInterrupt
+        return original(xb, yb, *args, **kwargs)
+
+    net.train_batch = interrupt  # type: ignore[method-assign]
+    history = trainer.fit(
+        X_train[:96],
+        y_train[:96],
+        X_test[:50],
+        y_test[:50],
+        epochs=5,
+        eval_every=1,
+        batch_size=32,
+        verbose=False,
+    )
+    assert history.stop_reason == "interrupted" and history.interrupted
+    assert history.stopped_epoch == (k - 1) // 3 + 1
+    assert history.stopped_batch == (k - 1) % 3
+    assert len(history.train_loss) == (k - 1) // 3
+    assert all(np.isfinite(p).all() for p in net.params())
+    assert trainer.history is history
+
+
+# -- output ----------------------------------------------------------------------------
+
+
+def test_no_progress_bar_when_not_a_terminal_and_verbose_false_prints_nothing(
+    digits, capsys
+) -> None:
+    X_train, X_test, y_train, y_test = digits
+    trainer = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy()), SGD(0.05))
+    trainer.fit(
+        X_train[:100],
+        y_train[:100],
+        X_test[:50],
+        y_test[:50],
+        epochs=2,
+        eval_every=1,
+        verbose=False,
+        progress=None,
+    )
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_progress_and_verbose_when_asked(digits, capsys) -> None:
+    X_train, X_test, y_train, y_test = digits
+    trainer = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy()), SGD(0.05))
+    trainer.fit(
+        X_train[:100],
+        y_train[:100],
+        X_test[:50],
+        y_test[:50],
+        epochs=2,
+        eval_every=1,
+        verbose=True,
+        progress=True,
+    )
+    captured = capsys.readouterr()
+    assert "training" in captured.err and "batch" in captured.err  # the tqdm bar
+    assert "Validation loss after 1 epochs is" in captured.out
+
+
+def test_verbose_false_prints_nothing_even_when_interrupted() -> None:
+    """In a plain script (no logging configured) verbose=False must stay silent:
+    a logger without a handler would print its WARNING through logging.lastResort."""
+    code = textwrap.dedent("""
+        import numpy as np
+        from lincoln import Dense, NeuralNetwork, SGD, SoftmaxCrossEntropy, Trainer
+        rng = np.random.default_rng(0)
+        X, y = rng.standard_normal((64, 5)), rng.integers(0, 3, 64)
+        net = NeuralNetwork([Dense(3)], SoftmaxCrossEntropy())
+        calls = []
+        original = net.train_batch
+        def interrupt(*args):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return original(*args)
+        net.train_batch = interrupt
+        print(Trainer(net, SGD(0.1)).fit(X, y, epochs=2, batch_size=16, verbose=False)
+              .stop_reason)
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "interrupted"
+    assert result.stderr == ""
+
+
+# -- validation of fit's arguments -----------------------------------------------------
+
+
+@pytest.fixture
+def trainer() -> Trainer:
+    return Trainer(NeuralNetwork([Dense(3)], SoftmaxCrossEntropy()), SGD(0.1))
+
+
+@pytest.fixture
+def data(rng):
+    return rng.standard_normal((20, 4)), rng.integers(0, 3, 20)
+
+
+def test_trainer_needs_a_network_and_an_optimizer() -> None:
+    net = NeuralNetwork([Dense(3)], SoftmaxCrossEntropy())
+    with pytest.raises(ConfigError, match=r"Trainer: net must be a NeuralNetwork"):
+        Trainer("net", SGD(0.1))
+    with pytest.raises(ConfigError, match=r"Trainer: optim must be an Optimizer"):
+        Trainer(net, "sgd")
+
+
+def test_rows_of_X_and_y_must_match(trainer, data) -> None:
+    X, y = data
+    with pytest.raises(
+        DataError, match=r"fit: X_train has 20 samples but y_train has 19"
+    ):
+        trainer.fit(X, y[:-1], verbose=False)
+    with pytest.raises(DataError, match=r"fit: X_test has 20 samples but y_test has 5"):
+        trainer.fit(X, y, X, y[:5], verbose=False)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_inputs(trainer, data, value) -> None:
+    X, y = data
+    X = X.copy()
+    X[3, 2] = value
+    with pytest.raises(
+        DataError,
+        match=r"fit: X_train contains 1 NaN or Inf values \(first at "
+        r"index \(3, 2\)\)",
+    ):
+        trainer.fit(X, y, verbose=False)
+
+
+def test_non_finite_targets(data) -> None:
+    X, _ = data
+    reg = Trainer(NeuralNetwork([Dense(1)], MeanSquaredError()), SGD(0.1))
+    y = np.zeros(20)
+    y[7] = np.nan
+    with pytest.raises(DataError, match=r"fit: y_train contains 1 NaN or Inf"):
+        reg.fit(X, y, verbose=False)
+    one_hot = np.eye(3)[np.zeros(20, dtype=int)]
+    one_hot[0, 0] = np.inf
+    clf = Trainer(NeuralNetwork([Dense(3)], SoftmaxCrossEntropy()), SGD(0.1))
+    with pytest.raises(DataError, match=r"NaN or Inf"):
+        clf.fit(X, one_hot, verbose=False)
+    with pytest.raises(DataError, match=r"labels must be integers"):
+        clf.fit(X, np.where(np.arange(20) == 4, np.nan, 1.0), verbose=False)
+
+
+def test_empty_arrays(trainer) -> None:
+    with pytest.raises(DataError, match=r"fit: X_train is empty \(shape \(0, 4\)\)"):
+        trainer.fit(np.zeros((0, 4)), np.zeros(0, dtype=int), verbose=False)
+
+
+@pytest.mark.parametrize("name", ["epochs", "eval_every", "batch_size", "patience"])
+@pytest.mark.parametrize("value", [0, -1, 2.5, "10", True])
+def test_counts_must_be_positive_integers(trainer, data, name, value) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=rf"fit: {name} must be a positive integer, "
+        rf"received {name}={value!r}",
+    ):
+        trainer.fit(*data, **{name: value}, verbose=False)
+
+
+def test_numpy_integers_are_accepted(trainer, data) -> None:
+    history = trainer.fit(
+        *data, epochs=np.int64(2), batch_size=np.int32(8), verbose=False
+    )
+    assert len(history.train_loss) == 2
+
+
+@pytest.mark.parametrize("which", ["X", "y"])
+def test_non_numeric_data(trainer, data, which) -> None:
+    X, y = data
+    if which == "X":
+        X = X.astype(str)
+    else:
+        y = y.astype(str)
+    with pytest.raises(
+        DataError,
+        match=rf"fit: {which}_train must be a numeric array, "
+        rf"received dtype <U",
+    ):
+        trainer.fit(X, y, verbose=False)
+
+
+def test_test_data_comes_in_pairs(trainer, data) -> None:
+    X, y = data
+    with pytest.raises(
+        DataError, match=r"fit: give both X_test and y_test, or neither"
+    ):
+        trainer.fit(X, y, X, verbose=False)
+    with pytest.raises(
+        DataError, match=r"fit: give both X_test and y_test, or neither"
+    ):
+        trainer.fit(X, y, None, y, verbose=False)
+
+
+def test_labels_must_fit_the_outputs(trainer, data) -> None:
+    X, y = data
+    with pytest.raises(DataError, match=r"labels must be in \[0, 3\).*from 0 to 5"):
+        trainer.fit(X, np.where(y == 2, 5, y), verbose=False)
+
+
+def test_wrong_input_width_and_target_shape(trainer, data) -> None:
+    X, y = data
+    trainer.fit(X, y, epochs=1, verbose=False)
+    with pytest.raises(ShapeError, match=r"y_train must have shape \(samples, 1\)"):
+        Trainer(NeuralNetwork([Dense(1)], MeanSquaredError()), SGD(0.1)).fit(
+            X, np.zeros((20, 2)), verbose=False
+        )
+    with pytest.raises(
+        ShapeError, match=r"X_train must have shape \(samples, features"
+    ):
+        trainer.fit(X[:, 0], y, verbose=False)
