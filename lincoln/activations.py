@@ -60,7 +60,10 @@ class Sigmoid(Operation):
 
     def _input_grad(self, output_grad: Array) -> Array:
         # d sigmoid(x)/dx = s(x) (1 - s(x)), from the cached output
-        return output_grad * self.output * (1.0 - self.output)
+        grad = 1.0 - self.output
+        grad *= self.output
+        grad *= output_grad
+        return grad
 
 
 class Tanh(Operation):
@@ -75,7 +78,10 @@ class Tanh(Operation):
 
     def _input_grad(self, output_grad: Array) -> Array:
         # d tanh(x)/dx = 1 - tanh(x)^2, computed from the cached output
-        return output_grad * (1.0 - self.output * self.output)
+        grad = self.output * self.output
+        np.subtract(1.0, grad, out=grad)
+        grad *= output_grad
+        return grad
 
 
 class ReLU(Operation):
@@ -109,7 +115,9 @@ class LeakyReLU(Operation):
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
         if not 0.0 <= float(alpha) < 1.0:
-            raise ConfigError(f"LeakyReLU: alpha must be in [0, 1), received alpha={alpha}")
+            raise ConfigError(
+                f"LeakyReLU: alpha must be in [0, 1), received alpha={alpha}"
+            )
         self.alpha = float(alpha)
 
     def _output(self) -> Array:

@@ -50,7 +50,9 @@ def _detect_output_style(method: Any) -> str:
     return "input"
 
 
-def _shape_error(op: Operation, what: str, expected: tuple[int, ...], got: Any) -> ShapeError:
+def _shape_error(
+    op: Operation, what: str, expected: tuple[int, ...], got: Any
+) -> ShapeError:
     shape = getattr(got, "shape", None)
     received = f"shape {shape}" if shape is not None else type(got).__name__
     return ShapeError(
@@ -115,9 +117,7 @@ class Operation:
 
     def _check_output_grad(self, output_grad: Array) -> None:
         if self.output is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward called before forward"
-            )
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         if getattr(output_grad, "shape", None) != self.output.shape:
             raise _shape_error(self, "output_grad", self.output.shape, output_grad)
 
@@ -125,14 +125,14 @@ class Operation:
         expected = self.input_.shape  # type: ignore[union-attr]
         if getattr(self.input_grad, "shape", None) != expected:
             raise _shape_error(
-                self, "the input gradient from _input_grad", expected,
+                self,
+                "the input gradient from _input_grad",
+                expected,
                 self.input_grad,
             )
 
     def _output(self) -> Array:
-        raise NotImplementedError(
-            f"{type(self).__name__} must implement _output(self)"
-        )
+        raise NotImplementedError(f"{type(self).__name__} must implement _output(self)")
 
     def _input_grad(self, output_grad: Array) -> Array:
         raise NotImplementedError(
@@ -182,7 +182,9 @@ class ParamOperation(Operation):
         self.param_grad = self._param_grad(output_grad)
         if getattr(self.param_grad, "shape", None) != self.param.shape:
             raise _shape_error(
-                self, "the parameter gradient from _param_grad", self.param.shape,
+                self,
+                "the parameter gradient from _param_grad",
+                self.param.shape,
                 self.param_grad,
             )
         return self.input_grad  # type: ignore[return-value]

@@ -53,8 +53,8 @@ from .datasets import (
 from .errors import ConfigError, LincolnError
 from .layers import LAYERS, layer_from_config
 from .losses import LOSSES, get_loss
-from .network import DTYPES, NeuralNetwork
 from .metrics import accuracy
+from .network import DTYPES, NeuralNetwork
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .train import History, Trainer
 
@@ -149,7 +149,9 @@ def load_config(path: str | Path) -> Experiment:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     for section, value in config.items():
         if section not in SECTIONS:
-            raise _err(path, section, f"unknown section; valid sections: {', '.join(SECTIONS)}")
+            raise _err(
+                path, section, f"unknown section; valid sections: {', '.join(SECTIONS)}"
+            )
         if not isinstance(value, dict):
             raise _err(path, section, "must be a table, e.g. [" + section + "]")
     for section in ("data", "model", "optimizer"):
@@ -159,7 +161,9 @@ def load_config(path: str | Path) -> Experiment:
         for key in config.get(section, {}):
             if key not in SECTIONS[section]:
                 valid = ", ".join(SECTIONS[section])
-                raise _err(path, f"{section}.{key}", f"unknown key; valid keys: {valid}")
+                raise _err(
+                    path, f"{section}.{key}", f"unknown key; valid keys: {valid}"
+                )
     return Experiment(path=path, config=config)
 
 
@@ -168,16 +172,21 @@ def build_network(exp: Experiment) -> NeuralNetwork:
     model = exp.config["model"]
     specs = model.get("layers")
     if not isinstance(specs, list) or not specs:
-        raise _err(exp.path, "model.layers", "needs at least one [[model.layers]] table")
+        raise _err(
+            exp.path, "model.layers", "needs at least one [[model.layers]] table"
+        )
     layers = []
     for i, spec in enumerate(specs):
         key = f"model.layers[{i}]"
         if not isinstance(spec, dict):
             raise _err(exp.path, key, "must be a table")
         if spec.get("type") not in LAYERS:
-            raise _err(exp.path, f"{key}.type",
-                       f"unknown layer type {spec.get('type')!r}; choose one of: "
-                       f"{', '.join(LAYERS)}")
+            raise _err(
+                exp.path,
+                f"{key}.type",
+                f"unknown layer type {spec.get('type')!r}; choose one of: "
+                f"{', '.join(LAYERS)}",
+            )
         try:
             layers.append(layer_from_config(spec))
         except ConfigError as exc:
@@ -189,10 +198,15 @@ def build_network(exp: Experiment) -> NeuralNetwork:
         raise _err(exp.path, "model.loss", str(exc)) from None
     dtype = model.get("dtype", "float32")
     if dtype not in DTYPES:
-        raise _err(exp.path, "model.dtype",
-                   f"must be one of {', '.join(DTYPES)}, received {dtype!r}")
+        raise _err(
+            exp.path,
+            "model.dtype",
+            f"must be one of {', '.join(DTYPES)}, received {dtype!r}",
+        )
     try:
-        return NeuralNetwork(layers, loss, seed=model.get("seed", 1), dtype=DTYPES[dtype])
+        return NeuralNetwork(
+            layers, loss, seed=model.get("seed", 1), dtype=DTYPES[dtype]
+        )
     except ConfigError as exc:
         raise _err(exp.path, "model", str(exc)) from None
 
@@ -201,9 +215,12 @@ def build_optimizer(exp: Experiment) -> Optimizer:
     """The optimizer the ``[optimizer]`` section describes."""
     spec = dict(exp.config["optimizer"])
     if spec.get("type") not in OPTIMIZERS:
-        raise _err(exp.path, "optimizer.type",
-                   f"unknown optimizer {spec.get('type')!r}; choose one of: "
-                   f"{', '.join(OPTIMIZERS)}")
+        raise _err(
+            exp.path,
+            "optimizer.type",
+            f"unknown optimizer {spec.get('type')!r}; choose one of: "
+            f"{', '.join(OPTIMIZERS)}",
+        )
     try:
         return get_optimizer(spec)
     except ConfigError as exc:
@@ -220,35 +237,52 @@ def load_data(exp: Experiment, dtype: Any = np.float32) -> tuple[np.ndarray, ...
     data = exp.config["data"]
     name = data.get("name")
     if name not in DATASETS:
-        raise _err(exp.path, "data.name",
-                   f"unknown data set {name!r}; choose one of: {', '.join(DATASETS)}")
+        raise _err(
+            exp.path,
+            "data.name",
+            f"unknown data set {name!r}; choose one of: {', '.join(DATASETS)}",
+        )
     shape = data.get("shape", "flat")
     if shape not in ("flat", "image"):
-        raise _err(exp.path, "data.shape", f"must be 'flat' or 'image', received {shape!r}")
+        raise _err(
+            exp.path, "data.shape", f"must be 'flat' or 'image', received {shape!r}"
+        )
     preprocess = data.get("preprocess", "standardize")
     if preprocess not in PREPROCESS:
-        raise _err(exp.path, "data.preprocess",
-                   f"must be one of {', '.join(PREPROCESS)}, received {preprocess!r}")
+        raise _err(
+            exp.path,
+            "data.preprocess",
+            f"must be one of {', '.join(PREPROCESS)}, received {preprocess!r}",
+        )
     flatten = shape == "flat"
     if name == "digits":
         X, y = load_digits(flatten=flatten, normalize=False, dtype=np.float64)
         try:
             X_train, X_test, y_train, y_test = train_test_split(
-                X, y, data.get("test_fraction", 0.25), seed=data.get("split_seed", 0),
-                stratify=True)
+                X,
+                y,
+                data.get("test_fraction", 0.25),
+                seed=data.get("split_seed", 0),
+                stratify=True,
+            )
         except ConfigError as exc:
             raise _err(exp.path, "data.test_fraction", str(exc)) from None
         max_value = 16.0
     else:
         loader = load_mnist if name == "mnist" else load_fashion_mnist
         X_train, y_train, X_test, y_test = loader(
-            data.get("path"), flatten=flatten, normalize=False, dtype=np.float32)
+            data.get("path"), flatten=flatten, normalize=False, dtype=np.float32
+        )
         max_value = 255.0
     for key, arrays in (("limit_train", "train"), ("limit_test", "test")):
         limit = data.get(key)
         if limit is not None:
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-                raise _err(exp.path, f"data.{key}", f"must be a positive integer, received {limit!r}")
+                raise _err(
+                    exp.path,
+                    f"data.{key}",
+                    f"must be a positive integer, received {limit!r}",
+                )
             if arrays == "train":
                 X_train, y_train = X_train[:limit], y_train[:limit]
             else:
@@ -268,7 +302,11 @@ def load_data(exp: Experiment, dtype: Any = np.float32) -> tuple[np.ndarray, ...
         X_train, X_test = X_train.astype(dtype), X_test.astype(dtype)
     one_hot_targets = data.get("one_hot", False)
     if not isinstance(one_hot_targets, bool):
-        raise _err(exp.path, "data.one_hot", f"must be true or false, received {one_hot_targets!r}")
+        raise _err(
+            exp.path,
+            "data.one_hot",
+            f"must be true or false, received {one_hot_targets!r}",
+        )
     if one_hot_targets:
         num_classes = int(max(y_train.max(), y_test.max())) + 1
         y_train = one_hot(y_train, num_classes, dtype=dtype)
@@ -305,8 +343,15 @@ def run_experiment(
     trainer = Trainer(net, optim)
     start = time.perf_counter()
     try:
-        history = trainer.fit(X_train, y_train, X_test, y_test, verbose=verbose,
-                              progress=progress, **fit_options(exp))
+        history = trainer.fit(
+            X_train,
+            y_train,
+            X_test,
+            y_test,
+            verbose=verbose,
+            progress=progress,
+            **fit_options(exp),
+        )
     except TypeError as exc:  # an option fit() does not take
         raise LincolnError(f"{exp.path}: [trainer]: {exc}") from None
     train_time = time.perf_counter() - start
@@ -330,8 +375,13 @@ def run_experiment(
     return history, metrics, trainer
 
 
-def write_run_dir(out: Path, exp: Experiment, trainer: Trainer, history: History,
-                  metrics: dict[str, Any]) -> None:
+def write_run_dir(
+    out: Path,
+    exp: Experiment,
+    trainer: Trainer,
+    history: History,
+    metrics: dict[str, Any],
+) -> None:
     """Write the config used, the history (JSON and CSV), metrics and the model."""
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(exp.path, out / "config.toml")

@@ -49,7 +49,9 @@ class GradientCheckError(LincolnError, AssertionError):
     """Backpropagated gradients disagree with numerical ones."""
 
 
-def check_shape(owner: Any, what: str, expected: tuple[int, ...], received: Any) -> None:
+def check_shape(
+    owner: Any, what: str, expected: tuple[int, ...], received: Any
+) -> None:
     """Raise :class:`ShapeError` unless ``received.shape == expected``.
 
     Args:

@@ -52,8 +52,10 @@ def _positive_int(owner: str, name: str, value: Any) -> int:
 
 
 def _keep_prob(owner: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-        0.0 < float(value) <= 1.0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (0.0 < float(value) <= 1.0)
     ):
         raise ConfigError(
             f"{owner}: dropout is the probability of keeping a unit and must be in "
@@ -191,7 +193,9 @@ class Layer:
         ]
 
     def _params(self) -> None:
-        self.params = [op.param for op in self.operations if isinstance(op, ParamOperation)]
+        self.params = [
+            op.param for op in self.operations if isinstance(op, ParamOperation)
+        ]
 
     def buffers(self) -> dict[str, Array]:
         """Non-trainable state saved with the model (e.g. batch-norm running
@@ -212,8 +216,11 @@ class Layer:
         try:
             config = self.get_config()
         except ConfigError:  # e.g. a user's own, unregistered activation
-            config = {k: v for k, v in vars(self).items()
-                      if k in ("neurons", "activation", "weight_init")}
+            config = {
+                k: v
+                for k, v in vars(self).items()
+                if k in ("neurons", "activation", "weight_init")
+            }
         args = ", ".join(f"{k}={v!r}" for k, v in config.items())
         return f"{type(self).__name__}({args})"
 

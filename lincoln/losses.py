@@ -14,7 +14,14 @@ import numpy as np
 from .base import Array
 from .errors import ConfigError, DataError, ShapeError
 
-__all__ = ["Loss", "MeanSquaredError", "SoftmaxCrossEntropy", "LOSSES", "get_loss", "loss_name"]
+__all__ = [
+    "Loss",
+    "MeanSquaredError",
+    "SoftmaxCrossEntropy",
+    "LOSSES",
+    "get_loss",
+    "loss_name",
+]
 
 
 class Loss:
@@ -32,7 +39,9 @@ class Loss:
         Raises:
             ShapeError: the shapes do not fit each other.
         """
-        prediction = prediction if isinstance(prediction, np.ndarray) else np.asarray(prediction)
+        prediction = (
+            prediction if isinstance(prediction, np.ndarray) else np.asarray(prediction)
+        )
         self.prediction = prediction
         self.target = self._check_target(prediction, target)
         self.output = float(self._output())
@@ -63,7 +72,9 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement _output(self)")
 
     def _input_grad(self) -> Array:
-        raise NotImplementedError(f"{type(self).__name__} must implement _input_grad(self)")
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _input_grad(self)"
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {}
@@ -117,10 +128,17 @@ class MeanSquaredError(Loss):
         return {"normalize": self.normalize} if self.normalize else {}
 
 
+_EXP_FLOORS: dict[np.dtype[Any], float] = {}
+
+
 def _exp_floor(dtype: np.dtype[Any]) -> float:
     """A value whose exp() stays a normal number of ``dtype`` even after the
     gradient divides it by a batch size (a margin of e^30, about 1e13)."""
-    return float(np.log(np.finfo(dtype).tiny)) + 30.0 if dtype.kind == "f" else -670.0
+    floor = _EXP_FLOORS.get(dtype)
+    if floor is None:
+        floor = float(np.log(np.finfo(dtype).tiny)) + 30.0 if dtype.kind == "f" else -670.0
+        _EXP_FLOORS[dtype] = floor
+    return floor
 
 
 def _softmax(x: Array) -> Array:
@@ -187,15 +205,17 @@ class SoftmaxCrossEntropy(Loss):
         shifted = x - x.max(axis=1, keepdims=True)
         # Clipping far below the maximum changes no probability that the dtype
         # can tell from 0, and keeps exp() from underflowing.
-        exp = np.exp(np.maximum(shifted, _exp_floor(shifted.dtype)))
+        exp = np.maximum(shifted, _exp_floor(shifted.dtype))
+        np.exp(exp, out=exp)
         sums = exp.sum(axis=1, keepdims=True)
         exp /= sums
         self.softmax_preds = exp
         log_sums = np.log(sums)  # log-softmax = shifted - log_sums
         n = x.shape[0]
         if self._labels is not None:
-            picked = shifted[np.arange(n), self._labels]
-            return float(np.sum(log_sums) - np.sum(picked)) / n
+            self._rows = np.arange(n)
+            picked = shifted[self._rows, self._labels]
+            return float(log_sums.sum() - picked.sum()) / n
         t = self.target
         # -sum t (shifted - lse) = sum(t) * lse - sum(t * shifted), per row
         return float(np.vdot(t.sum(axis=1), log_sums[:, 0]) - np.vdot(t, shifted)) / n
@@ -204,7 +224,7 @@ class SoftmaxCrossEntropy(Loss):
         n = self.prediction.shape[0]
         if self._labels is not None:
             grad = self.softmax_preds.copy()
-            grad[np.arange(n), self._labels] -= 1.0
+            grad[self._rows, self._labels] -= 1.0
         else:
             grad = self.softmax_preds - self.target
         grad *= np.asarray(1.0 / n, dtype=grad.dtype)
@@ -213,8 +233,10 @@ class SoftmaxCrossEntropy(Loss):
 
 def _check_labels(labels: Array, num_classes: int, owner: str) -> Array:
     if labels.dtype.kind not in "iu":
-        if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(
-            labels == np.round(labels)
+        if (
+            labels.dtype.kind == "f"
+            and np.all(np.isfinite(labels))
+            and np.all(labels == np.round(labels))
         ):
             labels = labels.astype(np.int64)
         else:
@@ -244,7 +266,9 @@ def loss_name(loss: Loss) -> str:
     for name, cls in LOSSES.items():
         if type(loss) is cls:
             return name
-    raise ConfigError(f"loss {type(loss).__name__} is not registered; known: {', '.join(LOSSES)}")
+    raise ConfigError(
+        f"loss {type(loss).__name__} is not registered; known: {', '.join(LOSSES)}"
+    )
 
 
 def get_loss(spec: str | dict[str, Any] | Loss) -> Loss:

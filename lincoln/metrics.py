@@ -21,7 +21,9 @@ def to_labels(y: Any) -> np.ndarray:
         return y.argmax(axis=1)
     if y.ndim == 1:
         return y.astype(np.int64)
-    raise ShapeError(f"to_labels: expected shape (N,) or (N, K), received shape {y.shape}")
+    raise ShapeError(
+        f"to_labels: expected shape (N,) or (N, K), received shape {y.shape}"
+    )
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float:
@@ -46,7 +48,9 @@ def _pair(name: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
         if t.size == p.size and t.size == len(t) == len(p):
             t, p = t.reshape(-1), p.reshape(-1)
         else:
-            raise ShapeError(f"{name}: y_true has shape {t.shape}, y_pred has shape {p.shape}")
+            raise ShapeError(
+                f"{name}: y_true has shape {t.shape}, y_pred has shape {p.shape}"
+            )
     return t, p
 
 

@@ -78,8 +78,12 @@ class NeuralNetwork:
                 f"NeuralNetwork: loss must be a Loss instance (e.g. "
                 f"SoftmaxCrossEntropy()), received {loss!r}"
             )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise ConfigError(f"NeuralNetwork: seed must be an int or None, received {seed!r}")
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+        ):
+            raise ConfigError(
+                f"NeuralNetwork: seed must be an int or None, received {seed!r}"
+            )
         self.loss = loss
         self.seed = seed
         self.dtype = _as_float_dtype(dtype)
@@ -143,12 +147,16 @@ class NeuralNetwork:
             grad = layer.backward(grad)  # type: ignore[arg-type]
         return grad
 
-    def forward_loss(self, x_batch: Array, y_batch: Array, inference: bool = False) -> float:
+    def forward_loss(
+        self, x_batch: Array, y_batch: Array, inference: bool = False
+    ) -> float:
         """The loss on one batch, without backpropagating."""
         prediction = self.forward(x_batch, inference)
         return self.loss.forward(prediction, y_batch)
 
-    def train_batch(self, x_batch: Array, y_batch: Array, inference: bool = False) -> float:
+    def train_batch(
+        self, x_batch: Array, y_batch: Array, inference: bool = False
+    ) -> float:
         """Forward, loss, backward on one batch; return the loss (no update)."""
         prediction = self.forward(x_batch, inference)
         batch_loss = self.loss.forward(prediction, y_batch)
@@ -161,8 +169,14 @@ class NeuralNetwork:
         For a classifier these are the logits; ``argmax(axis=1)`` gives classes.
         """
         X = self._prepare(X)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ConfigError(f"predict: batch_size must be a positive integer, received {batch_size!r}")
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ConfigError(
+                f"predict: batch_size must be a positive integer, received {batch_size!r}"
+            )
         if len(X) == 0:
             raise DataError("predict: received an empty array (0 samples)")
         first = self.forward(X[:batch_size], inference=True)
@@ -260,7 +274,9 @@ class NeuralNetwork:
         return int(sum(p.size for p in self.params()))
 
     def __repr__(self) -> str:
-        lines = [f"NeuralNetwork(dtype={self.dtype.name}, seed={self.seed}, loss={self.loss!r})"]
+        lines = [
+            f"NeuralNetwork(dtype={self.dtype.name}, seed={self.seed}, loss={self.loss!r})"
+        ]
         for i, layer in enumerate(self.layers):
             n = sum(p.size for p in layer.params)
             built = f"{n:,} params" if not layer.first else "not built"

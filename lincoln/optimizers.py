@@ -38,13 +38,25 @@ __all__ = [
 DECAY_TYPES = (None, "linear", "exponential")
 
 
-def _check_real(owner: str, name: str, value: Any, *, low: float, high: float = math.inf,
-                low_open: bool = False, high_open: bool = False) -> float:
+def _check_real(
+    owner: str,
+    name: str,
+    value: Any,
+    *,
+    low: float,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if ok:
         v = float(value)
         ok = math.isfinite(v)
-        ok = ok and (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+        ok = (
+            ok
+            and (v > low if low_open else v >= low)
+            and (v < high if high_open else v <= high)
+        )
     if not ok:
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
@@ -63,30 +75,43 @@ def sgd_update(param: Array, grad: Array, lr: float) -> None:
     param -= lr * grad
 
 
-def momentum_update(param: Array, grad: Array, velocity: Array, lr: float,
-                    momentum: float) -> None:
+def momentum_update(
+    param: Array, grad: Array, velocity: Array, lr: float, momentum: float
+) -> None:
     """The book's momentum: ``v = momentum * v + lr * grad; param -= v``."""
     velocity *= momentum
     velocity += lr * grad
     param -= velocity
 
 
-def adagrad_update(param: Array, grad: Array, sum_sq: Array, lr: float, eps: float) -> None:
+def adagrad_update(
+    param: Array, grad: Array, sum_sq: Array, lr: float, eps: float
+) -> None:
     """``G += grad^2; param -= lr * grad / (sqrt(G) + eps)``."""
     sum_sq += grad * grad
     param -= lr * grad / (np.sqrt(sum_sq) + eps)
 
 
-def rmsprop_update(param: Array, grad: Array, mean_sq: Array, lr: float, rho: float,
-                   eps: float) -> None:
+def rmsprop_update(
+    param: Array, grad: Array, mean_sq: Array, lr: float, rho: float, eps: float
+) -> None:
     """``E = rho * E + (1 - rho) grad^2; param -= lr * grad / (sqrt(E) + eps)``."""
     mean_sq *= rho
     mean_sq += (1.0 - rho) * grad * grad
     param -= lr * grad / (np.sqrt(mean_sq) + eps)
 
 
-def adam_update(param: Array, grad: Array, m: Array, v: Array, step: int, lr: float,
-                beta1: float, beta2: float, eps: float) -> None:
+def adam_update(
+    param: Array,
+    grad: Array,
+    m: Array,
+    v: Array,
+    step: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+) -> None:
     """Adam (Kingma & Ba, 2015) with bias correction; ``step`` counts from 1."""
     m *= beta1
     m += (1.0 - beta1) * grad
@@ -118,8 +143,13 @@ class Optimizer:
     a per-parameter dict the subclass fills on first use.
     """
 
-    def __init__(self, lr: float = 0.01, final_lr: float = 0.0, decay_type: str | None = None,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 0.01,
+        final_lr: float = 0.0,
+        decay_type: str | None = None,
+        weight_decay: float = 0.0,
+    ) -> None:
         name = type(self).__name__
         self.lr = _check_real(name, "lr", lr, low=0.0, low_open=True)
         self.initial_lr = self.lr
@@ -284,11 +314,18 @@ class SGDMomentum(Optimizer):
         momentum: in ``[0, 1)``; 0.9 is usual.
     """
 
-    def __init__(self, lr: float = 0.01, final_lr: float = 0.0, decay_type: str | None = None,
-                 momentum: float = 0.9, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 0.01,
+        final_lr: float = 0.0,
+        decay_type: str | None = None,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.momentum = _check_real("SGDMomentum", "momentum", momentum, low=0.0, high=1.0,
-                                    high_open=True)
+        self.momentum = _check_real(
+            "SGDMomentum", "momentum", momentum, low=0.0, high=1.0, high_open=True
+        )
 
     def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
         if "velocity" not in state:
@@ -302,8 +339,14 @@ class SGDMomentum(Optimizer):
 class AdaGrad(Optimizer):
     """AdaGrad: per-parameter rates shrinking with the sum of squared gradients."""
 
-    def __init__(self, lr: float = 0.01, final_lr: float = 0.0, decay_type: str | None = None,
-                 eps: float = 1e-7, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 0.01,
+        final_lr: float = 0.0,
+        decay_type: str | None = None,
+        eps: float = 1e-7,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(lr, final_lr, decay_type, weight_decay)
         self.eps = _check_real("AdaGrad", "eps", eps, low=0.0, low_open=True)
 
@@ -323,8 +366,15 @@ class RMSProp(Optimizer):
         rho: decay of the running mean, in ``[0, 1)``.
     """
 
-    def __init__(self, lr: float = 0.001, final_lr: float = 0.0, decay_type: str | None = None,
-                 rho: float = 0.9, eps: float = 1e-7, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 0.001,
+        final_lr: float = 0.0,
+        decay_type: str | None = None,
+        rho: float = 0.9,
+        eps: float = 1e-7,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(lr, final_lr, decay_type, weight_decay)
         self.rho = _check_real("RMSProp", "rho", rho, low=0.0, high=1.0, high_open=True)
         self.eps = _check_real("RMSProp", "eps", eps, low=0.0, low_open=True)
@@ -346,24 +396,48 @@ class Adam(Optimizer):
         eps: added to the denominator for stability.
     """
 
-    def __init__(self, lr: float = 0.001, final_lr: float = 0.0, decay_type: str | None = None,
-                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 0.001,
+        final_lr: float = 0.0,
+        decay_type: str | None = None,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.beta1 = _check_real("Adam", "beta1", beta1, low=0.0, high=1.0, high_open=True)
-        self.beta2 = _check_real("Adam", "beta2", beta2, low=0.0, high=1.0, high_open=True)
+        self.beta1 = _check_real(
+            "Adam", "beta1", beta1, low=0.0, high=1.0, high_open=True
+        )
+        self.beta2 = _check_real(
+            "Adam", "beta2", beta2, low=0.0, high=1.0, high_open=True
+        )
         self.eps = _check_real("Adam", "eps", eps, low=0.0, low_open=True)
 
     def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
         if "m" not in state:
             state["m"] = np.zeros_like(param)
             state["v"] = np.zeros_like(param)
-        adam_update(param, grad, state["m"], state["v"], self.step_count, self.lr,
-                    self.beta1, self.beta2, self.eps)
+        adam_update(
+            param,
+            grad,
+            state["m"],
+            state["v"],
+            self.step_count,
+            self.lr,
+            self.beta1,
+            self.beta2,
+            self.eps,
+        )
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2,
-                "eps": self.eps}
+        return {
+            **super().get_config(),
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+        }
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
@@ -386,7 +460,9 @@ def get_optimizer(spec: dict[str, Any] | Optimizer) -> Optimizer:
     kwargs = dict(spec)
     name = kwargs.pop("type", None)
     if name not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        raise ConfigError(
+            f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}"
+        )
     try:
         return OPTIMIZERS[name](**kwargs)
     except TypeError as exc:

@@ -37,7 +37,11 @@ from .optimizers import Optimizer
 from .serialization import load_checkpoint, save, save_checkpoint
 
 __all__ = [
-    "Trainer", "History", "check_data", "BEST_MODEL_FILE", "LAST_CHECKPOINT_FILE",
+    "Trainer",
+    "History",
+    "check_data",
+    "BEST_MODEL_FILE",
+    "LAST_CHECKPOINT_FILE",
 ]
 
 #: Names of the files ``fit`` writes in ``Trainer(checkpoint_dir=...)``.
@@ -115,19 +119,33 @@ class History:
             writer = csv.writer(fh)
             writer.writerow(["epoch", "train_loss", "lr", "val_loss", "val_accuracy"])
             for i, loss in enumerate(self.train_loss, start=1):
-                writer.writerow([i, loss, self.lr[i - 1] if i <= len(self.lr) else "",
-                                 evals.get(i, ""), accs.get(i, "")])
+                writer.writerow(
+                    [
+                        i,
+                        loss,
+                        self.lr[i - 1] if i <= len(self.lr) else "",
+                        evals.get(i, ""),
+                        accs.get(i, ""),
+                    ]
+                )
 
     def __repr__(self) -> str:
-        best = (f", best_epoch={self.best_epoch}, best_val_loss={self.best_val_loss:.4g}"
-                if self.best_val_loss is not None else "")
-        return (f"History(epochs_run={len(self.train_loss)}, evaluations={len(self.epochs)}"
-                f"{best}, stop_reason={self.stop_reason!r})")
+        best = (
+            f", best_epoch={self.best_epoch}, best_val_loss={self.best_val_loss:.4g}"
+            if self.best_val_loss is not None
+            else ""
+        )
+        return (
+            f"History(epochs_run={len(self.train_loss)}, evaluations={len(self.epochs)}"
+            f"{best}, stop_reason={self.stop_reason!r})"
+        )
 
 
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(f"fit: {name} must be a positive integer, received {name}={value!r}")
+        raise ConfigError(
+            f"fit: {name} must be a positive integer, received {name}={value!r}"
+        )
     return int(value)
 
 
@@ -148,7 +166,9 @@ def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Ar
     y = y if isinstance(y, np.ndarray) else np.asarray(y)
     for arr, what in ((X, f"X_{name}"), (y, f"y_{name}")):
         if arr.dtype.kind not in "biuf":
-            raise DataError(f"fit: {what} must be a numeric array, received dtype {arr.dtype}")
+            raise DataError(
+                f"fit: {what} must be a numeric array, received dtype {arr.dtype}"
+            )
         if arr.ndim == 0 or arr.shape[0] == 0:
             raise DataError(f"fit: {what} is empty (shape {arr.shape})")
     if X.ndim < 2:
@@ -222,7 +242,9 @@ class Trainer:
         if not isinstance(net, NeuralNetwork):
             raise ConfigError(f"Trainer: net must be a NeuralNetwork, received {net!r}")
         if not isinstance(optim, Optimizer):
-            raise ConfigError(f"Trainer: optim must be an Optimizer, received {optim!r}")
+            raise ConfigError(
+                f"Trainer: optim must be an Optimizer, received {optim!r}"
+            )
         if checkpoint_dir is not None and not isinstance(
             checkpoint_dir, (str, os.PathLike)
         ):
@@ -238,15 +260,22 @@ class Trainer:
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
 
     def __repr__(self) -> str:
-        ckpt = (f", checkpoint_dir={str(self.checkpoint_dir)!r}"
-                if self.checkpoint_dir is not None else "")
+        ckpt = (
+            f", checkpoint_dir={str(self.checkpoint_dir)!r}"
+            if self.checkpoint_dir is not None
+            else ""
+        )
         return f"Trainer(net={type(self.net).__name__}, optim={self.optim!r}{ckpt})"
 
     @staticmethod
-    def generate_batches(X: Array, y: Array, size: int = 32) -> Iterator[tuple[Array, Array]]:
+    def generate_batches(
+        X: Array, y: Array, size: int = 32
+    ) -> Iterator[tuple[Array, Array]]:
         """Consecutive ``(X, y)`` slices of ``size`` rows; the last may be shorter."""
         if X.shape[0] != y.shape[0]:
-            raise DataError(f"generate_batches: X has {X.shape[0]} rows, y has {y.shape[0]}")
+            raise DataError(
+                f"generate_batches: X has {X.shape[0]} rows, y has {y.shape[0]}"
+            )
         for start in range(0, X.shape[0], size):
             yield X[start : start + size], y[start : start + size]
 
@@ -337,7 +366,9 @@ class Trainer:
         patience = _positive_int("patience", patience)
         eval_batch_size = _positive_int("eval_batch_size", eval_batch_size)
         if not isinstance(min_delta, numbers.Real) or not min_delta >= 0:
-            raise ConfigError(f"fit: min_delta must be >= 0, received min_delta={min_delta!r}")
+            raise ConfigError(
+                f"fit: min_delta must be >= 0, received min_delta={min_delta!r}"
+            )
         if (X_test is None) != (y_test is None):
             raise DataError("fit: give both X_test and y_test, or neither")
 
@@ -362,9 +393,14 @@ class Trainer:
         bad_evals = 0
         rng = np.random.default_rng(seed)
         n = X_train.shape[0]
-        options = {"batch_size": batch_size, "eval_every": eval_every,
-                   "early_stopping": early_stopping, "patience": patience,
-                   "min_delta": float(min_delta), "n_train": n}
+        options = {
+            "batch_size": batch_size,
+            "eval_every": eval_every,
+            "early_stopping": early_stopping,
+            "patience": patience,
+            "min_delta": float(min_delta),
+            "n_train": n,
+        }
         start_epoch = 0
         if resume is not None:
             start_epoch, rng, best_loss, bad_evals, history = self._resume(
@@ -374,9 +410,13 @@ class Trainer:
         if self.checkpoint_dir is not None:
             self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         num_batches = -(-n // batch_size)
-        bar = tqdm(total=max(epochs - start_epoch, 0) * num_batches, unit="batch",
-                   leave=False, disable=(None if progress is None else not progress),
-                   desc="training")
+        bar = tqdm(
+            total=max(epochs - start_epoch, 0) * num_batches,
+            unit="batch",
+            leave=False,
+            disable=(None if progress is None else not progress),
+            desc="training",
+        )
         epoch = start_epoch
         batch = -1
         try:
@@ -394,9 +434,14 @@ class Trainer:
                         history.stopped_epoch, history.stopped_batch = epoch, batch
                         self._say(
                             f"loss became {loss} in epoch {epoch}, batch {batch}; training "
-                            f"stopped" + (f", parameters of epoch {history.best_epoch} "
-                                          f"restored" if history.best_epoch else ""),
-                            verbose, level=logging.WARNING,
+                            f"stopped"
+                            + (
+                                f", parameters of epoch {history.best_epoch} restored"
+                                if history.best_epoch
+                                else ""
+                            ),
+                            verbose,
+                            level=logging.WARNING,
                         )
                         break
                     self.optim.step(epoch)
@@ -416,8 +461,11 @@ class Trainer:
                     history.val_loss.append(val_loss)
                     if "accuracy" in metrics:
                         history.val_accuracy.append(metrics["accuracy"])
-                    acc = (f", accuracy {metrics['accuracy']:.4f}"
-                           if "accuracy" in metrics else "")
+                    acc = (
+                        f", accuracy {metrics['accuracy']:.4f}"
+                        if "accuracy" in metrics
+                        else ""
+                    )
                     if val_loss < best_loss - min_delta:
                         best_loss = val_loss
                         bad_evals = 0
@@ -426,18 +474,27 @@ class Trainer:
                             np.copyto(best_state[name], src)
                         if self.checkpoint_dir is not None:
                             save(self.net, self.checkpoint_dir / BEST_MODEL_FILE)
-                        self._say(f"Validation loss after {epoch} epochs is "
-                                  f"{val_loss:.3f}{acc}", verbose)
+                        self._say(
+                            f"Validation loss after {epoch} epochs is "
+                            f"{val_loss:.3f}{acc}",
+                            verbose,
+                        )
                     else:
                         bad_evals += 1
-                        self._say(f"Validation loss after {epoch} epochs is {val_loss:.3f}"
-                                  f"{acc}, no better than {best_loss:.3f} (epoch "
-                                  f"{history.best_epoch})", verbose)
+                        self._say(
+                            f"Validation loss after {epoch} epochs is {val_loss:.3f}"
+                            f"{acc}, no better than {best_loss:.3f} (epoch "
+                            f"{history.best_epoch})",
+                            verbose,
+                        )
                         if early_stopping and bad_evals >= patience:
                             history.stop_reason = "early_stopping"
                             history.stopped_epoch = epoch
-                            self._say(f"Early stopping after epoch {epoch}: using the "
-                                      f"model from epoch {history.best_epoch}", verbose)
+                            self._say(
+                                f"Early stopping after epoch {epoch}: using the "
+                                f"model from epoch {history.best_epoch}",
+                                verbose,
+                            )
                 stop = history.stop_reason != "completed"
                 if not stop and epoch < epochs:
                     self.optim.decay_lr()
@@ -446,10 +503,15 @@ class Trainer:
                         self.checkpoint_dir / LAST_CHECKPOINT_FILE,
                         self.net,
                         self.optim,
-                        training={"epoch": epoch, "epochs": epochs,
-                                  "rng_state": rng.bit_generator.state,
-                                  "best_loss": best_loss, "bad_evals": bad_evals,
-                                  "history": history.to_dict(), **options},
+                        training={
+                            "epoch": epoch,
+                            "epochs": epochs,
+                            "rng_state": rng.bit_generator.state,
+                            "best_loss": best_loss,
+                            "bad_evals": bad_evals,
+                            "history": history.to_dict(),
+                            **options,
+                        },
                         best_state=best_state,
                     )
                 if stop:
@@ -457,8 +519,11 @@ class Trainer:
         except KeyboardInterrupt:
             history.stop_reason = "interrupted"
             history.stopped_epoch, history.stopped_batch = epoch, max(batch, 0)
-            self._say(f"Interrupted in epoch {epoch}, batch {max(batch, 0)}", verbose,
-                      level=logging.WARNING)
+            self._say(
+                f"Interrupted in epoch {epoch}, batch {max(batch, 0)}",
+                verbose,
+                level=logging.WARNING,
+            )
         finally:
             bar.close()
             stopped_badly = history.stop_reason in ("non_finite_loss", "interrupted")
@@ -485,8 +550,9 @@ class Trainer:
         """Restore the state saved by ``fit`` in ``path``; return where to go on from:
         the epoch reached, the shuffling generator, best loss, bad-evaluation
         count and history so far."""
-        ckpt = load_checkpoint(path, net=self.net, optimizer=self.optim,
-                               require=_TRAINING_KEYS)
+        ckpt = load_checkpoint(
+            path, net=self.net, optimizer=self.optim, require=_TRAINING_KEYS
+        )
         training = ckpt.training
         try:
             epoch = int(training["epoch"])
@@ -496,7 +562,9 @@ class Trainer:
             rng = np.random.default_rng()
             rng.bit_generator.state = training["rng_state"]
         except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{ckpt.path}: corrupt training state ({exc!r})") from None
+            raise ModelFileError(
+                f"{ckpt.path}: corrupt training state ({exc!r})"
+            ) from None
         if ckpt.best_state is not None:
             for name, dst in best_state.items():
                 np.copyto(dst, ckpt.best_state[name])
@@ -506,19 +574,35 @@ class Trainer:
         for _ in range(min(epoch, epochs - 1)):
             self.optim.decay_lr()
         history.stop_reason, history.stopped_epoch, history.stopped_batch = (
-            "completed", None, None)
-        changed = [f"{k}={training.get(k)!r} -> {options[k]!r}"
-                   for k in (*_RUN_OPTIONS, "n_train") if training.get(k) != options[k]]
+            "completed",
+            None,
+            None,
+        )
+        changed = [
+            f"{k}={training.get(k)!r} -> {options[k]!r}"
+            for k in (*_RUN_OPTIONS, "n_train")
+            if training.get(k) != options[k]
+        ]
         saved_optim = (ckpt.optimizer or {}).get("config")
         if saved_optim != json.loads(json.dumps(self.optim.get_config())):
             changed.append(f"optimizer {saved_optim} -> {self.optim.get_config()}")
         if changed:
-            self._say(f"Resuming {ckpt.path} with different settings "
-                      f"({', '.join(changed)}): the result will differ from an "
-                      f"uninterrupted run", verbose, level=logging.WARNING)
-        self._say(f"Resuming from epoch {epoch} of {ckpt.path}" + (
-            f"; nothing left to train for epochs={epochs}" if epoch >= epochs else ""),
-            verbose)
+            self._say(
+                f"Resuming {ckpt.path} with different settings "
+                f"({', '.join(changed)}): the result will differ from an "
+                f"uninterrupted run",
+                verbose,
+                level=logging.WARNING,
+            )
+        self._say(
+            f"Resuming from epoch {epoch} of {ckpt.path}"
+            + (
+                f"; nothing left to train for epochs={epochs}"
+                if epoch >= epochs
+                else ""
+            ),
+            verbose,
+        )
         return epoch, rng, best_loss, bad_evals, history
 
     @staticmethod

@@ -39,8 +39,9 @@ RUNS = [ROOT / "configs" / "book" / f"{name}.toml" for name in BOOK_MNIST] + [
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    parser.add_argument("--dataset", choices=["fashion_mnist", "mnist"],
-                        default="fashion_mnist")
+    parser.add_argument(
+        "--dataset", choices=["fashion_mnist", "mnist"], default="fashion_mnist"
+    )
     parser.add_argument("--data-path", help="folder with the data set's IDX files")
     parser.add_argument("--epochs", type=int, help="override every config's epochs")
     parser.add_argument("--only", help="run only configs whose name contains this")
@@ -66,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, metrics, epochs in rows:
         book = BOOK_MNIST.get(name)
         acc = metrics["test_accuracy"]
-        print(f"| {name} | {epochs} | {100 * acc:.2f}% | {metrics['train_seconds']:.1f} s | "
-              f"{f'{book:.2f}%' if book else '-'} |")
+        print(
+            f"| {name} | {epochs} | {100 * acc:.2f}% | {metrics['train_seconds']:.1f} s | "
+            f"{f'{book:.2f}%' if book else '-'} |"
+        )
     return 0
 
 

@@ -70,24 +70,41 @@ def test_good_config_builds_network_optimizer_and_data(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "match"),
     [
-        ('type = "dense"\nneurons = 16', 'type = "dens"\nneurons = 16',
-         r"model\.layers\[0\]\.type: unknown layer type 'dens'; choose one of: dense"),
-        ('type = "sgd_momentum"', 'type = "sgdm"',
-         r"optimizer\.type: unknown optimizer 'sgdm'; choose one of: sgd, sgd_momentum"),
-        ('loss = "softmax_cross_entropy"', 'loss = "hinge"',
-         r"model\.loss: unknown loss 'hinge'; choose one of"),
+        (
+            'type = "dense"\nneurons = 16',
+            'type = "dens"\nneurons = 16',
+            r"model\.layers\[0\]\.type: unknown layer type 'dens'; choose one of: dense",
+        ),
+        (
+            'type = "sgd_momentum"',
+            'type = "sgdm"',
+            r"optimizer\.type: unknown optimizer 'sgdm'; choose one of: sgd, sgd_momentum",
+        ),
+        (
+            'loss = "softmax_cross_entropy"',
+            'loss = "hinge"',
+            r"model\.loss: unknown loss 'hinge'; choose one of",
+        ),
         ('name = "digits"', 'name = "cifar"', r"data\.name: unknown data set 'cifar'"),
-        ('dtype = "float64"', 'dtype = "int8"', r"model\.dtype: must be one of float32"),
+        (
+            'dtype = "float64"',
+            'dtype = "int8"',
+            r"model\.dtype: must be one of float32",
+        ),
         ("epochs = 2", "epoch = 2", r"trainer\.epoch: unknown key; valid keys: epochs"),
         ("neurons = 16", "neurons = -3", r"model\.layers\[0\]: .*neurons=-3"),
-        ('activation = "tanh"', 'activation = "swish"',
-         r"unknown activation 'swish'; choose one of"),
+        (
+            'activation = "tanh"',
+            'activation = "swish"',
+            r"unknown activation 'swish'; choose one of",
+        ),
         ("momentum = 0.8", "momentum = 1.5", r"optimizer: SGDMomentum: momentum"),
         ("test_fraction = 0.25", "test_fraction = 1.5", r"data\.test_fraction"),
     ],
 )
-def test_bad_config_names_file_key_and_choices(tmp_path: Path, old: str, new: str,
-                                                match: str) -> None:
+def test_bad_config_names_file_key_and_choices(
+    tmp_path: Path, old: str, new: str, match: str
+) -> None:
     assert old in GOOD
     path = write(tmp_path, GOOD.replace(old, new, 1))
     with pytest.raises(ConfigError, match=match) as info:

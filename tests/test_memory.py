@@ -7,12 +7,23 @@ import tracemalloc
 
 import numpy as np
 
-from lincoln import Dense, Linear, NeuralNetwork, ReLU, SGDMomentum, SoftmaxCrossEntropy, Trainer
+from lincoln import (
+    Dense,
+    Linear,
+    NeuralNetwork,
+    ReLU,
+    SGDMomentum,
+    SoftmaxCrossEntropy,
+    Trainer,
+)
 
 
 def make_net() -> NeuralNetwork:
-    return NeuralNetwork([Dense(32, ReLU(), weight_init="he"), Dense(10, Linear())],
-                         SoftmaxCrossEntropy(), seed=0)
+    return NeuralNetwork(
+        [Dense(32, ReLU(), weight_init="he"), Dense(10, Linear())],
+        SoftmaxCrossEntropy(),
+        seed=0,
+    )
 
 
 def data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -34,8 +45,17 @@ def test_training_memory_does_not_grow_with_epochs(rng: np.random.Generator) -> 
 
     def fit(epochs: int):  # type: ignore[no-untyped-def]
         trainer = Trainer(make_net(), SGDMomentum(0.05, momentum=0.9))
-        return lambda: trainer.fit(X, y, Xv, yv, epochs=epochs, eval_every=1,
-                                   early_stopping=False, verbose=False, progress=False)
+        return lambda: trainer.fit(
+            X,
+            y,
+            Xv,
+            yv,
+            epochs=epochs,
+            eval_every=1,
+            early_stopping=False,
+            verbose=False,
+            progress=False,
+        )
 
     _, peak_short = traced(fit(2))
     _, peak_long = traced(fit(12))
@@ -43,7 +63,9 @@ def test_training_memory_does_not_grow_with_epochs(rng: np.random.Generator) -> 
     assert peak_long < peak_short * 1.10 + 64_000, (peak_short, peak_long)
 
 
-def test_predict_and_evaluate_peak_does_not_grow_with_the_data(rng: np.random.Generator) -> None:
+def test_predict_and_evaluate_peak_does_not_grow_with_the_data(
+    rng: np.random.Generator,
+) -> None:
     net = make_net()
     trainer = Trainer(net, SGDMomentum(0.05))
     X_small, y_small = data(5_000, rng)

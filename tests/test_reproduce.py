@@ -18,7 +18,8 @@ def test_glorot_recipe_reaches_87_percent_on_fashion_mnist() -> None:
     # the book's final chapter 4 network: 784-89-10 sigmoid, Glorot init, SGD with
     # momentum 0.9 and exponential decay 0.2 -> 0.05, batch 60, 10 epochs
     history, metrics, trainer = cfg.run_experiment(
-        ROOT / "configs" / "book" / "ch4_6_glorot.toml", verbose=False, progress=False)
+        ROOT / "configs" / "book" / "ch4_6_glorot.toml", verbose=False, progress=False
+    )
     assert metrics["train_samples"] == 60000 and metrics["test_samples"] == 10000
     assert metrics["test_accuracy"] >= 0.87
     assert len(history.train_loss) == 10
@@ -28,9 +29,18 @@ def test_glorot_recipe_reaches_87_percent_on_fashion_mnist() -> None:
 @pytest.mark.slow
 def test_reproduce_script_prints_a_markdown_table() -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "reproduce_book.py"), "--only", "ch4_2",
-         "--epochs", "1"],
-        capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "reproduce_book.py"),
+            "--only",
+            "ch4_2",
+            "--epochs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("| config | epochs | Fashion-MNIST test accuracy")

@@ -17,8 +17,9 @@ import numpy as np
 __all__ = ["load_digits"]
 
 
-def load_digits(*, flatten: bool = True, normalize: bool = True,
-                dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
+def load_digits(
+    *, flatten: bool = True, normalize: bool = True, dtype: Any = np.float32
+) -> tuple[np.ndarray, np.ndarray]:
     """The bundled digits as ``(X, y)``.
 
     Args:

@@ -11,7 +11,9 @@ from ..errors import ConfigError, DataError
 __all__ = ["one_hot", "standardize", "Standardizer", "train_test_split"]
 
 
-def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32) -> np.ndarray:
+def one_hot(
+    labels: Any, num_classes: int | None = None, dtype: Any = np.float32
+) -> np.ndarray:
     """Rows of zeros with a one at each label.
 
     Args:
@@ -31,7 +33,9 @@ def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32
         raise DataError(f"one_hot: labels must be >= 0, received {int(labels.min())}")
     k = int(labels.max()) + 1 if num_classes is None else int(num_classes)
     if labels.size and labels.max() >= k:
-        raise DataError(f"one_hot: label {int(labels.max())} does not fit num_classes={k}")
+        raise DataError(
+            f"one_hot: label {int(labels.max())} does not fit num_classes={k}"
+        )
     out = np.zeros((labels.shape[0], k), dtype=dtype)
     out[np.arange(labels.shape[0]), labels] = 1
     return out
@@ -50,7 +54,9 @@ class Standardizer:
     def fit(self, X: Any) -> Standardizer:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim < 2 or X.shape[0] == 0:
-            raise DataError(f"Standardizer.fit: expected (samples, features...), received shape {X.shape}")
+            raise DataError(
+                f"Standardizer.fit: expected (samples, features...), received shape {X.shape}"
+            )
         self.mean = X.mean(axis=0)
         std = X.std(axis=0)
         self.std = np.where(std > 0, std, 1.0)
@@ -68,7 +74,9 @@ class Standardizer:
         return ((X - self.mean) / self.std).astype(dtype)
 
 
-def standardize(X_train: Any, *others: Any, dtype: Any = np.float32) -> tuple[np.ndarray, ...]:
+def standardize(
+    X_train: Any, *others: Any, dtype: Any = np.float32
+) -> tuple[np.ndarray, ...]:
     """Standardize ``X_train`` and each of ``others`` with the training statistics.
 
     Example:
@@ -79,7 +87,11 @@ def standardize(X_train: Any, *others: Any, dtype: Any = np.float32) -> tuple[np
 
 
 def train_test_split(
-    X: Any, y: Any, test_fraction: float = 0.2, seed: int | None = 0, stratify: bool = False
+    X: Any,
+    y: Any,
+    test_fraction: float = 0.2,
+    seed: int | None = 0,
+    stratify: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle with a seeded generator and split into ``X_train, X_test, y_train, y_test``.
 
@@ -94,13 +106,17 @@ def train_test_split(
     """
     X, y = np.asarray(X), np.asarray(y)
     if not 0.0 < float(test_fraction) < 1.0:
-        raise ConfigError(f"train_test_split: test_fraction must be in (0, 1), received {test_fraction!r}")
+        raise ConfigError(
+            f"train_test_split: test_fraction must be in (0, 1), received {test_fraction!r}"
+        )
     if len(X) != len(y):
         raise DataError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
     n = len(X)
     n_test = int(round(n * float(test_fraction)))
     if n_test < 1 or n_test >= n:
-        raise DataError(f"train_test_split: {n} samples cannot be split with test_fraction={test_fraction}")
+        raise DataError(
+            f"train_test_split: {n} samples cannot be split with test_fraction={test_fraction}"
+        )
     rng = np.random.default_rng(seed)
     if stratify:
         test_idx_parts = []
