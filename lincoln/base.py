@@ -111,25 +111,20 @@ class Operation:
                 computed input gradient does not match the forward input.
         """
         self._check_output_grad(output_grad)
-        self.input_grad = self._input_grad(output_grad)
-        self._check_input_grad()
-        return self.input_grad
+        input_grad = self._input_grad(output_grad)
+        if getattr(input_grad, "shape", None) != self.input_.shape:  # type: ignore[union-attr]
+            raise _shape_error(
+                self, "the input gradient from _input_grad", self.input_.shape, input_grad  # type: ignore[union-attr]
+            )
+        self.input_grad = input_grad
+        return input_grad
 
     def _check_output_grad(self, output_grad: Array) -> None:
-        if self.output is None:
+        output = self.output
+        if output is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        if getattr(output_grad, "shape", None) != self.output.shape:
-            raise _shape_error(self, "output_grad", self.output.shape, output_grad)
-
-    def _check_input_grad(self) -> None:
-        expected = self.input_.shape  # type: ignore[union-attr]
-        if getattr(self.input_grad, "shape", None) != expected:
-            raise _shape_error(
-                self,
-                "the input gradient from _input_grad",
-                expected,
-                self.input_grad,
-            )
+        if getattr(output_grad, "shape", None) != output.shape:
+            raise _shape_error(self, "output_grad", output.shape, output_grad)
 
     def _output(self) -> Array:
         raise NotImplementedError(f"{type(self).__name__} must implement _output(self)")
@@ -174,20 +169,21 @@ class ParamOperation(Operation):
             ShapeError: any of the three gradients has the wrong shape.
         """
         self._check_output_grad(output_grad)
+        input_grad = None
         if self.needs_input_grad:
-            self.input_grad = self._input_grad(output_grad)
-            self._check_input_grad()
-        else:
-            self.input_grad = None
-        self.param_grad = self._param_grad(output_grad)
-        if getattr(self.param_grad, "shape", None) != self.param.shape:
+            input_grad = self._input_grad(output_grad)
+            if getattr(input_grad, "shape", None) != self.input_.shape:  # type: ignore[union-attr]
+                raise _shape_error(
+                    self, "the input gradient from _input_grad", self.input_.shape, input_grad  # type: ignore[union-attr]
+                )
+        self.input_grad = input_grad
+        param_grad = self._param_grad(output_grad)
+        if getattr(param_grad, "shape", None) != self.param.shape:
             raise _shape_error(
-                self,
-                "the parameter gradient from _param_grad",
-                self.param.shape,
-                self.param_grad,
+                self, "the parameter gradient from _param_grad", self.param.shape, param_grad
             )
-        return self.input_grad  # type: ignore[return-value]
+        self.param_grad = param_grad
+        return input_grad  # type: ignore[return-value]
 
     def _param_grad(self, output_grad: Array) -> Array:
         raise NotImplementedError(

@@ -27,6 +27,10 @@ __all__ = [
 class Loss:
     """Base class: ``forward(prediction, target) -> float``, ``backward() -> grad``."""
 
+    # Trainer.fit validates all targets once, then turns the per-batch checks
+    # off for the duration of the fit.
+    check_targets = True
+
     def __init__(self) -> None:
         self.prediction: Array | None = None
         self.target: Array | None = None
@@ -172,6 +176,7 @@ class SoftmaxCrossEntropy(Loss):
         self.eps = eps
         self.softmax_preds: Array | None = None
         self._labels: Array | None = None
+        self._rows = np.arange(0)
 
     def _check_target(self, prediction: Array, target: Any) -> Array:
         target = target if isinstance(target, np.ndarray) else np.asarray(target)
@@ -188,8 +193,10 @@ class SoftmaxCrossEntropy(Loss):
                 raise ShapeError(
                     f"SoftmaxCrossEntropy: {n} predictions but {target.shape[0]} labels"
                 )
-            self._labels = _check_labels(target, k, "SoftmaxCrossEntropy")
-            return self._labels
+            if self.check_targets or target.dtype.kind not in "iu":
+                target = _check_labels(target, k, "SoftmaxCrossEntropy")
+            self._labels = target
+            return target
         self._labels = None
         if target.shape != prediction.shape:
             raise ShapeError(
@@ -213,7 +220,8 @@ class SoftmaxCrossEntropy(Loss):
         log_sums = np.log(sums)  # log-softmax = shifted - log_sums
         n = x.shape[0]
         if self._labels is not None:
-            self._rows = np.arange(n)
+            if self._rows.shape[0] != n:
+                self._rows = np.arange(n)
             picked = shifted[self._rows, self._labels]
             return float(log_sums.sum() - picked.sum()) / n
         t = self.target

@@ -419,6 +419,9 @@ class Trainer:
         )
         epoch = start_epoch
         batch = -1
+        # every target was checked above; the loss need not check each batch
+        checked_targets = self.net.loss.check_targets
+        self.net.loss.check_targets = False
         try:
             for epoch in range(start_epoch + 1, epochs + 1):
                 start_time = time.perf_counter()
@@ -525,6 +528,7 @@ class Trainer:
                 level=logging.WARNING,
             )
         finally:
+            self.net.loss.check_targets = checked_targets
             bar.close()
             stopped_badly = history.stop_reason in ("non_finite_loss", "interrupted")
             # a best to go back to: an evaluation of this run, or the parameters
