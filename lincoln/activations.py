@@ -155,7 +155,8 @@ def activation_name(op: Operation) -> str:
 
 
 def get_activation(spec: str | dict[str, Any] | Operation | None) -> Operation:
-    """A fresh activation from a name, a ``{"type": name, **kwargs}`` dict or an instance.
+    """A fresh activation from a name, a ``{"type": name, **kwargs}`` dict or an
+    instance.
 
     ``None`` gives :class:`Linear`. An instance is returned as it is.
 

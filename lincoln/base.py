@@ -80,8 +80,10 @@ class Operation:
         cls._output_style = _detect_output_style(cls._output)
 
     def __init__(self) -> None:
-        self.input_: Array | None = None
-        self.output: Array | None = None
+        # None until forward sets them; typed as Array because every hook that
+        # reads them (_output, _input_grad, _param_grad) runs only after that.
+        self.input_: Array = None  # type: ignore[assignment]
+        self.output: Array = None  # type: ignore[assignment]
         self.input_grad: Array | None = None
         self.inference = False
 
@@ -98,9 +100,9 @@ class Operation:
         if style == "none":
             self.output = self._output()
         elif style == "inference":
-            self.output = self._output(inference)  # type: ignore[call-arg]
+            self.output = self._output(inference)
         else:
-            self.output = self._output(input_)  # type: ignore[call-arg]
+            self.output = self._output(input_)
         return self.output
 
     def backward(self, output_grad: Array) -> Array:
@@ -112,9 +114,12 @@ class Operation:
         """
         self._check_output_grad(output_grad)
         input_grad = self._input_grad(output_grad)
-        if getattr(input_grad, "shape", None) != self.input_.shape:  # type: ignore[union-attr]
+        if getattr(input_grad, "shape", None) != self.input_.shape:
             raise _shape_error(
-                self, "the input gradient from _input_grad", self.input_.shape, input_grad  # type: ignore[union-attr]
+                self,
+                "the input gradient from _input_grad",
+                self.input_.shape,
+                input_grad,
             )
         self.input_grad = input_grad
         return input_grad
@@ -126,7 +131,9 @@ class Operation:
         if getattr(output_grad, "shape", None) != output.shape:
             raise _shape_error(self, "output_grad", output.shape, output_grad)
 
-    def _output(self) -> Array:
+    # Variadic so that each of the three ``_output`` styles (see the module
+    # docstring) type-checks as an override.
+    def _output(self, *args: Any, **kwargs: Any) -> Array:
         raise NotImplementedError(f"{type(self).__name__} must implement _output(self)")
 
     def _input_grad(self, output_grad: Array) -> Array:
@@ -157,7 +164,7 @@ class ParamOperation(Operation):
     def __init__(self, param: Array) -> None:
         super().__init__()
         self.param = param
-        self.param_grad: Array | None = None
+        self.param_grad: Array = None  # type: ignore[assignment]  # set by backward
         # A network clears this on its very first operation: nobody reads the
         # gradient with respect to the data, so it need not be computed.
         self.needs_input_grad = True
@@ -172,15 +179,21 @@ class ParamOperation(Operation):
         input_grad = None
         if self.needs_input_grad:
             input_grad = self._input_grad(output_grad)
-            if getattr(input_grad, "shape", None) != self.input_.shape:  # type: ignore[union-attr]
+            if getattr(input_grad, "shape", None) != self.input_.shape:
                 raise _shape_error(
-                    self, "the input gradient from _input_grad", self.input_.shape, input_grad  # type: ignore[union-attr]
+                    self,
+                    "the input gradient from _input_grad",
+                    self.input_.shape,
+                    input_grad,
                 )
         self.input_grad = input_grad
         param_grad = self._param_grad(output_grad)
         if getattr(param_grad, "shape", None) != self.param.shape:
             raise _shape_error(
-                self, "the parameter gradient from _param_grad", self.param.shape, param_grad
+                self,
+                "the parameter gradient from _param_grad",
+                self.param.shape,
+                param_grad,
             )
         self.param_grad = param_grad
         return input_grad  # type: ignore[return-value]

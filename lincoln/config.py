@@ -89,7 +89,8 @@ SECTIONS: dict[str, dict[str, str]] = {
         "all pixels, the book's), scale (to [0, 1]) or none",
         "test_fraction": "share held out for testing (digits only)",
         "split_seed": "seed of the train/test split (digits only)",
-        "one_hot": "true to give targets as one-hot rows (needed by mean squared error)",
+        "one_hot": "true to give targets as one-hot rows "
+        "(needed by mean squared error)",
         "limit_train": "use only the first N training samples",
         "limit_test": "use only the first N test samples",
     },

@@ -299,9 +299,10 @@ class Conv2DOp(ParamOperation):
         # Scratch reused from batch to batch (reallocated when the batch shape
         # changes): the im2col buffer, whose padding entries stay zero (see
         # im2col), its gradient, and the kernel as a matrix.
-        self._cols: Array | None = None
+        # _cols and _w2 are None only until the first _output call sets them.
+        self._cols: Array = None  # type: ignore[assignment]
         self._dcols: Array | None = None
-        self._w2: Array | None = None
+        self._w2: Array = None  # type: ignore[assignment]
 
     def _output(self) -> Array:
         x = self.input_

@@ -31,8 +31,8 @@ class WeightMultiply(ParamOperation):
     def _output(self) -> Array:
         if self.input_.ndim != 2 or self.input_.shape[1] != self.param.shape[0]:
             raise ShapeError(
-                f"WeightMultiply: input must have shape (batch, {self.param.shape[0]}), "
-                f"received shape {self.input_.shape}"
+                f"WeightMultiply: input must have shape "
+                f"(batch, {self.param.shape[0]}), received shape {self.input_.shape}"
             )
         return self.input_ @ self.param
 
@@ -56,7 +56,8 @@ class BiasAdd(ParamOperation):
     def __init__(self, B: Array) -> None:
         if np.ndim(B) != 2 or np.shape(B)[0] != 1:
             raise ShapeError(
-                f"BiasAdd: B must have shape (1, features), received shape {np.shape(B)}"
+                f"BiasAdd: B must have shape (1, features), received shape "
+                f"{np.shape(B)}"
             )
         super().__init__(B)
 

@@ -34,7 +34,9 @@ class Dropout(Operation):
     """
 
     def __init__(
-        self, keep_prob: float = 0.8, seed: int | np.random.Generator | None = None
+        self,
+        keep_prob: float = 0.8,
+        seed: int | np.integer[Any] | np.random.Generator | None = None,
     ) -> None:
         super().__init__()
         if not 0.0 < float(keep_prob) <= 1.0:

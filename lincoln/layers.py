@@ -179,7 +179,8 @@ class Layer:
         if getattr(output_grad, "shape", None) != self.output.shape:
             raise ShapeError(
                 f"{type(self).__name__}: output_grad must have shape "
-                f"{self.output.shape}, received shape {getattr(output_grad, 'shape', None)}"
+                f"{self.output.shape}, received shape "
+                f"{getattr(output_grad, 'shape', None)}"
             )
         for operation in reversed(self.operations):
             output_grad = operation.backward(output_grad)
@@ -205,7 +206,8 @@ class Layer:
     # -- description ----------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        """Constructor arguments that rebuild this layer (see :func:`layer_from_config`)."""
+        """Constructor arguments that rebuild this layer
+        (see :func:`layer_from_config`)."""
         return {"neurons": self.neurons}
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -32,8 +32,9 @@ class Loss:
     check_targets = True
 
     def __init__(self) -> None:
-        self.prediction: Array | None = None
-        self.target: Array | None = None
+        # None until the first forward call, which sets both before any hook runs.
+        self.prediction: Array = None  # type: ignore[assignment]
+        self.target: Array = None  # type: ignore[assignment]
         self.output: float | None = None
         self.input_grad: Array | None = None
 
@@ -59,7 +60,8 @@ class Loss:
         if getattr(self.input_grad, "shape", None) != self.prediction.shape:
             raise ShapeError(
                 f"{type(self).__name__}: gradient from _input_grad must have shape "
-                f"{self.prediction.shape}, received {getattr(self.input_grad, 'shape', None)}"
+                f"{self.prediction.shape}, received "
+                f"{getattr(self.input_grad, 'shape', None)}"
             )
         return self.input_grad
 
@@ -140,7 +142,9 @@ def _exp_floor(dtype: np.dtype[Any]) -> float:
     gradient divides it by a batch size (a margin of e^30, about 1e13)."""
     floor = _EXP_FLOORS.get(dtype)
     if floor is None:
-        floor = float(np.log(np.finfo(dtype).tiny)) + 30.0 if dtype.kind == "f" else -670.0
+        floor = (
+            float(np.log(np.finfo(dtype).tiny)) + 30.0 if dtype.kind == "f" else -670.0
+        )
         _EXP_FLOORS[dtype] = floor
     return floor
 
@@ -174,7 +178,7 @@ class SoftmaxCrossEntropy(Loss):
     def __init__(self, eps: float = 1e-9) -> None:
         super().__init__()
         self.eps = eps
-        self.softmax_preds: Array | None = None
+        self.softmax_preds: Array = None  # type: ignore[assignment]  # set by _output
         self._labels: Array | None = None
         self._rows = np.arange(0)
 
@@ -200,8 +204,9 @@ class SoftmaxCrossEntropy(Loss):
         self._labels = None
         if target.shape != prediction.shape:
             raise ShapeError(
-                f"SoftmaxCrossEntropy: target must be one-hot with shape {prediction.shape} "
-                f"or integer labels with shape ({n},), received shape {target.shape}"
+                f"SoftmaxCrossEntropy: target must be one-hot with shape "
+                f"{prediction.shape} or integer labels with shape ({n},), "
+                f"received shape {target.shape}"
             )
         if target.dtype != prediction.dtype:
             target = target.astype(prediction.dtype)

@@ -89,7 +89,7 @@ class NeuralNetwork:
         self.dtype = _as_float_dtype(dtype)
         self._unshare_activations()
         children = np.random.SeedSequence(seed).spawn(len(self.layers))
-        for layer, child in zip(self.layers, children):
+        for layer, child in zip(self.layers, children, strict=True):
             # 32 bits, so a layer written the book's way can pass it to np.random.seed
             layer.seed = int(child.generate_state(1, np.uint32)[0])
             layer.dtype = self.dtype
@@ -119,8 +119,8 @@ class NeuralNetwork:
             X = X.astype(self.dtype)
         if X.ndim < 2:
             raise ShapeError(
-                f"NeuralNetwork: inputs must have a batch axis, shape (batch, features...), "
-                f"received shape {X.shape}"
+                f"NeuralNetwork: inputs must have a batch axis, "
+                f"shape (batch, features...), received shape {X.shape}"
             )
         return X
 
@@ -128,7 +128,8 @@ class NeuralNetwork:
         """Pass a batch through every layer.
 
         Args:
-            x_batch: inputs of shape ``(batch, features...)``; cast to the network's dtype.
+            x_batch: inputs of shape ``(batch, features...)``; cast to the network's
+                dtype.
             inference: True to predict (dropout off, running statistics used).
         """
         x_out = self._prepare(x_batch)
@@ -175,7 +176,8 @@ class NeuralNetwork:
             or batch_size < 1
         ):
             raise ConfigError(
-                f"predict: batch_size must be a positive integer, received {batch_size!r}"
+                f"predict: batch_size must be a positive integer, received "
+                f"{batch_size!r}"
             )
         if len(X) == 0:
             raise DataError("predict: received an empty array (0 samples)")
@@ -275,7 +277,8 @@ class NeuralNetwork:
 
     def __repr__(self) -> str:
         lines = [
-            f"NeuralNetwork(dtype={self.dtype.name}, seed={self.seed}, loss={self.loss!r})"
+            f"NeuralNetwork(dtype={self.dtype.name}, seed={self.seed}, "
+            f"loss={self.loss!r})"
         ]
         for i, layer in enumerate(self.layers):
             n = sum(p.size for p in layer.params)

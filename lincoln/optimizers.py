@@ -161,8 +161,8 @@ class Optimizer:
             )
         if decay_type == "exponential" and self.final_lr <= 0.0:
             raise ConfigError(
-                f"{name}: exponential decay needs final_lr > 0 (a constant factor never "
-                f"reaches 0), received final_lr={final_lr!r}"
+                f"{name}: exponential decay needs final_lr > 0 "
+                f"(a constant factor never reaches 0), received final_lr={final_lr!r}"
             )
         self.decay_type = decay_type
         self.weight_decay = _check_real(name, "weight_decay", weight_decay, low=0.0)
@@ -242,14 +242,15 @@ class Optimizer:
         grads = self.net.param_grads()
         if len(grads) != len(params):
             raise RuntimeError(
-                f"{type(self).__name__}.step: {len(params)} parameters but {len(grads)} "
-                f"gradients; run net.train_batch (or forward and backward) first"
+                f"{type(self).__name__}.step: {len(params)} parameters but "
+                f"{len(grads)} gradients; run net.train_batch "
+                f"(or forward and backward) first"
             )
         if len(self.state) != len(params):
             self.state = [{} for _ in params]
         self.step_count += 1
         self.first = False
-        for param, grad, state in zip(params, grads, self.state):
+        for param, grad, state in zip(params, grads, self.state, strict=True):
             if self.weight_decay:
                 grad = grad + self.weight_decay * param
             self._update_rule(param, grad, state)
@@ -268,7 +269,8 @@ class Optimizer:
         return config
 
     def state_dict(self) -> dict[str, Any]:
-        """Scalars and arrays that resume the optimizer exactly (``load_state_dict``)."""
+        """Scalars and arrays that resume the optimizer exactly
+        (``load_state_dict``)."""
         arrays = {
             f"state.{i}.{key}": value
             for i, st in enumerate(self.state)

@@ -113,8 +113,10 @@ class History:
     def to_csv(self, path: str | Path) -> None:
         """Write one row per epoch: epoch, train_loss, lr, and the validation
         loss/accuracy on evaluated epochs (empty elsewhere)."""
-        evals = dict(zip(self.epochs, self.val_loss))
-        accs = dict(zip(self.epochs, self.val_accuracy))
+        # val_accuracy is empty for non-classifiers, and a History built by hand
+        # or from_dict need not have lists of equal length: keep zip's truncation.
+        evals = dict(zip(self.epochs, self.val_loss, strict=False))
+        accs = dict(zip(self.epochs, self.val_accuracy, strict=False))
         with open(path, "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["epoch", "train_loss", "lr", "val_loss", "val_accuracy"])
@@ -173,7 +175,8 @@ def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Ar
             raise DataError(f"fit: {what} is empty (shape {arr.shape})")
     if X.ndim < 2:
         raise ShapeError(
-            f"fit: X_{name} must have shape (samples, features...), received shape {X.shape}"
+            f"fit: X_{name} must have shape (samples, features...), received shape "
+            f"{X.shape}"
         )
     if X.shape[0] != y.shape[0]:
         raise DataError(
@@ -193,7 +196,8 @@ def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Ar
         y = y.reshape(-1, 1)
     if y.shape[1:] != out_shape:
         raise ShapeError(
-            f"fit: y_{name} must have shape (samples, {', '.join(map(str, out_shape))}) to "
+            f"fit: y_{name} must have shape "
+            f"(samples, {', '.join(map(str, out_shape))}) to "
             f"match the network's output, received shape {y.shape}"
         )
     return X, y
@@ -436,8 +440,8 @@ class Trainer:
                         history.stop_reason = "non_finite_loss"
                         history.stopped_epoch, history.stopped_batch = epoch, batch
                         self._say(
-                            f"loss became {loss} in epoch {epoch}, batch {batch}; training "
-                            f"stopped"
+                            f"loss became {loss} in epoch {epoch}, batch {batch}; "
+                            f"training stopped"
                             + (
                                 f", parameters of epoch {history.best_epoch} restored"
                                 if history.best_epoch

@@ -145,7 +145,7 @@ def run_hand_mlp(
             s = (i * bs) % (len(X) - bs)
             xb, yb = X[s : s + bs], y[s : s + bs]
             acts = [xb]
-            for W, b in zip(Ws[:-1], bs_[:-1]):
+            for W, b in zip(Ws[:-1], bs_[:-1], strict=True):
                 h = acts[-1] @ W
                 h += b
                 if sigmoid:
@@ -180,7 +180,7 @@ def run_hand_mlp(
                 else:
                     g *= h > 0
             grads.reverse()  # W0, b0, W1, b1, ...
-            for p, gr, v in zip(params, grads, vel):
+            for p, gr, v in zip(params, grads, vel, strict=True):
                 v *= MOMENTUM
                 gr *= lr
                 v += gr
@@ -190,8 +190,9 @@ def run_hand_mlp(
     return go
 
 
-def run_hand_conv(w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype,
-                  steps: int) -> Callable[[], None]:
+def run_hand_conv(
+    w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype, steps: int
+) -> Callable[[], None]:
     """Conv 1->8 3x3 'same' + ReLU + flatten + dense 10, by im2col and matmul."""
     kernel, conv_b, dense_W, dense_b = initial_params(w, dtype)  # lincoln's order
     params = [kernel, conv_b, dense_W, dense_b]
@@ -207,8 +208,14 @@ def run_hand_conv(w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype,
     for i in range(k):
         for j in range(k):
             di, dj = i - k // 2, j - k // 2
-            dst = (slice(max(0, -di), H - max(0, di)), slice(max(0, -dj), W_ - max(0, dj)))
-            src = (slice(max(0, di), H + min(0, di)), slice(max(0, dj), W_ + min(0, dj)))
+            dst = (
+                slice(max(0, -di), H - max(0, di)),
+                slice(max(0, -dj), W_ - max(0, dj)),
+            )
+            src = (
+                slice(max(0, di), H + min(0, di)),
+                slice(max(0, dj), W_ + min(0, dj)),
+            )
             copies.append((i * k + j, dst, src))
 
     def go() -> None:
@@ -240,7 +247,7 @@ def run_hand_conv(w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype,
             g_cb = g_conv.sum(axis=(0, 2)).reshape(conv_b.shape)
             g_K = np.matmul(g_conv, cols.reshape(bs, k * k, H * W_).transpose(0, 2, 1))
             g_K = g_K.sum(axis=0).reshape(kernel.shape)
-            for p, gr, v in zip(params, (g_K, g_cb, g_dW, g_db), vel):
+            for p, gr, v in zip(params, (g_K, g_cb, g_dW, g_db), vel, strict=True):
                 v *= MOMENTUM
                 gr *= lr
                 v += gr
@@ -250,8 +257,9 @@ def run_hand_conv(w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype,
     return go
 
 
-def run_loop_conv(w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype,
-                  steps: int) -> Callable[[], None]:
+def run_loop_conv(
+    w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype, steps: int
+) -> Callable[[], None]:
     """W3 with the convolution written as plain Python loops over samples and
     output pixels, the way the book's published Conv2D computes it (but with
     correct gradients): the baseline that im2col replaces."""
@@ -271,8 +279,9 @@ def run_loop_conv(w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype,
                 for i in range(H):
                     for j in range(W_):
                         window = xp[n, :, i : i + k, j : j + k]  # (cin, k, k)
-                        conv[n, :, i, j] = np.tensordot(window, kernel, axes=([0, 1, 2],
-                                                                                [0, 2, 3]))
+                        conv[n, :, i, j] = np.tensordot(
+                            window, kernel, axes=([0, 1, 2], [0, 2, 3])
+                        )
             conv += conv_b
             np.maximum(conv, 0, out=conv)
             feat = conv.reshape(bs, -1)
@@ -291,8 +300,9 @@ def run_loop_conv(w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype,
                         g = g_conv[n, :, i, j]  # (cout,)
                         window = xp[n, :, i : i + k, j : j + k]
                         g_kernel += window[:, None] * g[None, :, None, None]
-                        g_xp[n, :, i : i + k, j : j + k] += np.tensordot(kernel, g,
-                                                                         axes=([1], [0]))
+                        g_xp[n, :, i : i + k, j : j + k] += np.tensordot(
+                            kernel, g, axes=([1], [0])
+                        )
             dense_W[...] -= LR * (feat.T @ z)
             kernel[...] -= LR * g_kernel
 
@@ -352,7 +362,10 @@ def verify(w: Workload) -> float:
     hand = (run_hand_conv if w.conv else run_hand_mlp)(w, X, y, dtype, 20)
     ours()
     hand()
-    return max(float(np.max(np.abs(a - b))) for a, b in zip(ours.params, hand.params))
+    return max(
+        float(np.max(np.abs(a - b)))
+        for a, b in zip(ours.params, hand.params, strict=True)
+    )
 
 
 def measure(w: Workload, dtype: np.dtype, steps: int, reps: int) -> dict[str, float]:
@@ -410,8 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(
-        "| workload | dtype | lincoln samples/s | hand-written samples/s | lincoln / hand "
-        "| torch samples/s | lincoln / torch |"
+        "| workload | dtype | lincoln samples/s | hand-written samples/s "
+        "| lincoln / hand | torch samples/s | lincoln / torch |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     loops: dict[str, tuple[float, float]] = {}
@@ -422,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         diff = verify(w)
         if diff > 1e-8:
-            raise SystemExit(f"{name}: lincoln and the hand-written loop disagree by {diff}")
+            raise SystemExit(
+                f"{name}: lincoln and the hand-written loop disagree by {diff}"
+            )
         for dt in dtypes:
             r = measure(w, np.dtype(dt), steps, reps)
             t = r.get("torch")
@@ -435,9 +450,11 @@ def main(argv: list[str] | None = None) -> int:
             if w.conv:
                 loops[dt] = (measure_loop_conv(w, np.dtype(dt)), r["lincoln"])
     for dt, (loop, ours) in loops.items():
-        print(f"\nW3 {dt}: a loop-based convolution (Python loops over samples and "
-              f"pixels, like the book's) trains {loop:,.0f} samples/s; lincoln is "
-              f"{ours / loop:,.0f}x faster.")
+        print(
+            f"\nW3 {dt}: a loop-based convolution (Python loops over samples and "
+            f"pixels, like the book's) trains {loop:,.0f} samples/s; lincoln is "
+            f"{ours / loop:,.0f}x faster."
+        )
     return 0
 
 

@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         book = BOOK_MNIST.get(name)
         acc = metrics["test_accuracy"]
         print(
-            f"| {name} | {epochs} | {100 * acc:.2f}% | {metrics['train_seconds']:.1f} s | "
-            f"{f'{book:.2f}%' if book else '-'} |"
+            f"| {name} | {epochs} | {100 * acc:.2f}% | "
+            f"{metrics['train_seconds']:.1f} s | {f'{book:.2f}%' if book else '-'} |"
         )
     return 0
 

@@ -73,12 +73,14 @@ def test_good_config_builds_network_optimizer_and_data(tmp_path: Path) -> None:
         (
             'type = "dense"\nneurons = 16',
             'type = "dens"\nneurons = 16',
-            r"model\.layers\[0\]\.type: unknown layer type 'dens'; choose one of: dense",
+            r"model\.layers\[0\]\.type: unknown layer type 'dens'; "
+            r"choose one of: dense",
         ),
         (
             'type = "sgd_momentum"',
             'type = "sgdm"',
-            r"optimizer\.type: unknown optimizer 'sgdm'; choose one of: sgd, sgd_momentum",
+            r"optimizer\.type: unknown optimizer 'sgdm'; "
+            r"choose one of: sgd, sgd_momentum",
         ),
         (
             'loss = "softmax_cross_entropy"',

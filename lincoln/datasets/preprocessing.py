@@ -26,8 +26,8 @@ def one_hot(
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise DataError(
-            f"one_hot: labels must be a 1-D integer array, received shape {labels.shape} "
-            f"and dtype {labels.dtype}"
+            f"one_hot: labels must be a 1-D integer array, received shape "
+            f"{labels.shape} and dtype {labels.dtype}"
         )
     if labels.size and labels.min() < 0:
         raise DataError(f"one_hot: labels must be >= 0, received {int(labels.min())}")
@@ -55,7 +55,8 @@ class Standardizer:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim < 2 or X.shape[0] == 0:
             raise DataError(
-                f"Standardizer.fit: expected (samples, features...), received shape {X.shape}"
+                f"Standardizer.fit: expected (samples, features...), received shape "
+                f"{X.shape}"
             )
         self.mean = X.mean(axis=0)
         std = X.std(axis=0)
@@ -68,8 +69,8 @@ class Standardizer:
         X = np.asarray(X, dtype=np.float64)
         if X.shape[1:] != self.mean.shape:
             raise DataError(
-                f"Standardizer.transform: fitted on features of shape {self.mean.shape}, "
-                f"received shape {X.shape[1:]}"
+                f"Standardizer.transform: fitted on features of shape "
+                f"{self.mean.shape}, received shape {X.shape[1:]}"
             )
         return ((X - self.mean) / self.std).astype(dtype)
 
@@ -93,7 +94,8 @@ def train_test_split(
     seed: int | None = 0,
     stratify: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Shuffle with a seeded generator and split into ``X_train, X_test, y_train, y_test``.
+    """Shuffle with a seeded generator and split into
+    ``X_train, X_test, y_train, y_test``.
 
     Args:
         test_fraction: share of samples in the test part, in (0, 1).
@@ -107,7 +109,8 @@ def train_test_split(
     X, y = np.asarray(X), np.asarray(y)
     if not 0.0 < float(test_fraction) < 1.0:
         raise ConfigError(
-            f"train_test_split: test_fraction must be in (0, 1), received {test_fraction!r}"
+            f"train_test_split: test_fraction must be in (0, 1), received "
+            f"{test_fraction!r}"
         )
     if len(X) != len(y):
         raise DataError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
@@ -115,7 +118,8 @@ def train_test_split(
     n_test = int(round(n * float(test_fraction)))
     if n_test < 1 or n_test >= n:
         raise DataError(
-            f"train_test_split: {n} samples cannot be split with test_fraction={test_fraction}"
+            f"train_test_split: {n} samples cannot be split with "
+            f"test_fraction={test_fraction}"
         )
     rng = np.random.default_rng(seed)
     if stratify:
