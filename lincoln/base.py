@@ -18,6 +18,7 @@ published library) to see whether the network is training or predicting.
 from __future__ import annotations
 
 import inspect
+import numbers
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,10 @@ def _shape_error(
     )
 
 
+# what an _output may return: an array, or a scalar for a scalar input
+_ARRAYS = (np.ndarray, np.generic, numbers.Number)
+
+
 class Operation:
     """One differentiable step of a network.
 
@@ -74,6 +79,13 @@ class Operation:
 
     # Set per subclass by __init_subclass__, so forward need not inspect each call.
     _output_style: str = "none"
+
+    # Class-level defaults, so a subclass whose __init__ forgets to call
+    # super().__init__() still works.
+    input_: Array = None  # type: ignore[assignment]
+    output: Array = None  # type: ignore[assignment]
+    input_grad: Array | None = None
+    inference = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -98,12 +110,18 @@ class Operation:
         self.inference = inference
         style = self._output_style
         if style == "none":
-            self.output = self._output()
+            output = self._output()
         elif style == "inference":
-            self.output = self._output(inference)
+            output = self._output(inference)
         else:
-            self.output = self._output(input_)
-        return self.output
+            output = self._output(input_)
+        if not isinstance(output, _ARRAYS):
+            raise ShapeError(
+                f"{type(self).__name__}._output must return a NumPy array, returned "
+                f"{type(output).__name__}"
+            )
+        self.output = output
+        return output
 
     def backward(self, output_grad: Array) -> Array:
         """Return dL/d(input) given dL/d(output).
@@ -160,6 +178,9 @@ class ParamOperation(Operation):
         param: the parameter.
         param_grad: dL/d(param) from the last ``backward`` call.
     """
+
+    param_grad: Array = None  # type: ignore[assignment]  # set by backward
+    needs_input_grad = True
 
     def __init__(self, param: Array) -> None:
         super().__init__()

@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .base import Array, Operation, ParamOperation
-from .errors import ConfigError, ShapeError
+from .errors import ConfigError, ShapeError, check_positive_int
 
 __all__ = [
     "Conv2DOp",
@@ -62,14 +62,6 @@ Padding = str | int  # "same", "valid" or a non-negative number of pixels
 
 
 # -- validation --------------------------------------------------------------------
-
-
-def _positive_int(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(
-            f"{owner}: {name} must be a positive integer, received {name}={value!r}"
-        )
-    return int(value)
 
 
 def check_padding(owner: str, padding: Any) -> Padding:
@@ -294,7 +286,7 @@ class Conv2DOp(ParamOperation):
                 f"received shape {np.shape(W)}"
             )
         super().__init__(W)
-        self.stride = _positive_int("Conv2DOp", "stride", stride)
+        self.stride = check_positive_int("Conv2DOp", "stride", stride)
         self.padding = check_padding("Conv2DOp", padding)
         # Scratch reused from batch to batch (reallocated when the batch shape
         # changes): the im2col buffer, whose padding entries stay zero (see

@@ -7,6 +7,7 @@ was expected and what was received.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "ModelFileError",
     "GradientCheckError",
     "check_shape",
+    "check_positive_int",
 ]
 
 
@@ -69,3 +71,17 @@ def check_shape(
         raise ShapeError(
             f"{type(owner).__name__}: {what} must have shape {expected}, received {got}"
         )
+
+
+def check_positive_int(owner: str, name: str, value: Any) -> int:
+    """``value`` as an ``int`` if it is a whole number >= 1 (not a bool).
+
+    Raises:
+        ConfigError: e.g. ``Dense: neurons must be a positive integer, received
+            neurons=-3``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ConfigError(
+            f"{owner}: {name} must be a positive integer, received {name}={value!r}"
+        )
+    return int(value)

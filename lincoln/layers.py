@@ -22,7 +22,7 @@ from .base import Array, Operation, ParamOperation
 from .conv import BiasAdd2D, Conv2DOp, FlattenOp, check_padding, conv_output_size
 from .dense import BiasAdd, WeightMultiply
 from .dropout import Dropout
-from .errors import ConfigError, ShapeError
+from .errors import ConfigError, ShapeError, check_positive_int
 from .normalization import BatchNormalize, Scale, Shift, check_eps, check_momentum
 from .pooling import AvgPool2DOp, MaxPool2DOp
 
@@ -41,14 +41,6 @@ __all__ = [
 ]
 
 WEIGHT_INITS = ("standard", "glorot", "he")
-
-
-def _positive_int(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(
-            f"{owner}: {name} must be a positive integer, received {name}={value!r}"
-        )
-    return int(value)
 
 
 def _keep_prob(owner: str, value: Any) -> float:
@@ -102,7 +94,7 @@ class Layer:
     """
 
     def __init__(self, neurons: int) -> None:
-        self.neurons = _positive_int(type(self).__name__, "neurons", neurons)
+        self.neurons = check_positive_int(type(self).__name__, "neurons", neurons)
         self.first = True
         self.params: list[Array] = []
         self.param_grads: list[Array] = []
@@ -165,8 +157,22 @@ class Layer:
         self.input_ = input_
         for operation in self.operations:
             input_ = operation.forward(input_, inference)
+        if input_.shape[:1] != self.input_.shape[:1]:
+            raise self._batch_error()
         self.output = input_
         return self.output
+
+    def _batch_error(self) -> ShapeError:
+        # name the first operation whose output lost the batch size
+        batch = self.input_.shape[:1]
+        culprit = next(
+            op for op in self.operations if np.shape(op.output)[:1] != batch
+        )
+        return ShapeError(
+            f"{type(self).__name__}: {type(culprit).__name__}._output must keep the "
+            f"batch size; input shape {culprit.input_.shape}, output shape "
+            f"{np.shape(culprit.output)}"
+        )
 
     def backward(self, output_grad: Array) -> Array:
         """Backpropagate through the operations in reverse; return dL/d(input).
@@ -405,10 +411,10 @@ class Conv2D(Layer):
         stride: int = 1,
         padding: str | int = "same",
     ) -> None:
-        out_channels = _positive_int("Conv2D", "out_channels", out_channels)
+        out_channels = check_positive_int("Conv2D", "out_channels", out_channels)
         super().__init__(out_channels)
         self.out_channels = out_channels
-        self.param_size = _positive_int("Conv2D", "param_size", param_size)
+        self.param_size = check_positive_int("Conv2D", "param_size", param_size)
         self.activation = get_activation(activation)
         if not isinstance(flatten, (bool, np.bool_)):
             raise ConfigError(
@@ -417,7 +423,7 @@ class Conv2D(Layer):
         self.flatten = bool(flatten)
         self.weight_init = _weight_init("Conv2D", weight_init)
         self.dropout = _keep_prob("Conv2D", dropout)
-        self.stride = _positive_int("Conv2D", "stride", stride)
+        self.stride = check_positive_int("Conv2D", "stride", stride)
         self.padding = check_padding("Conv2D", padding)
 
     def _setup_layer(self, input_: Array) -> None:
@@ -499,8 +505,10 @@ class _Pool2D(_WidthlessLayer):
     def __init__(self, pool_size: int = 2, stride: int | None = None) -> None:
         super().__init__()
         name = type(self).__name__
-        self.pool_size = _positive_int(name, "pool_size", pool_size)
-        self.stride = None if stride is None else _positive_int(name, "stride", stride)
+        self.pool_size = check_positive_int(name, "pool_size", pool_size)
+        self.stride = (
+            None if stride is None else check_positive_int(name, "stride", stride)
+        )
 
     def _setup_layer(self, input_: Array) -> None:
         _check_images(type(self).__name__, input_)

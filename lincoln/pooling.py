@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from .base import Array, Operation
-from .conv import Offset, _check_images, _positive_int, window_offsets
-from .errors import ShapeError
+from .conv import Offset, _check_images, window_offsets
+from .errors import ShapeError, check_positive_int
 
 __all__ = ["MaxPool2DOp", "AvgPool2DOp"]
 
@@ -26,10 +26,10 @@ class _Pool2DOp(Operation):
     def __init__(self, pool_size: int = 2, stride: int | None = None) -> None:
         super().__init__()
         name = type(self).__name__
-        self.pool_size = _positive_int(name, "pool_size", pool_size)
+        self.pool_size = check_positive_int(name, "pool_size", pool_size)
         if stride is None:
             stride = self.pool_size
-        self.stride = _positive_int(name, "stride", stride)
+        self.stride = check_positive_int(name, "stride", stride)
 
     def _offsets(self) -> tuple[int, int, tuple[Offset, ...]]:
         x = self.input_

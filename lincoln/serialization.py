@@ -31,6 +31,11 @@ count), the best parameters seen so far (arrays ``best.layers...``), and a
 ``"training"`` header entry written by :class:`~lincoln.train.Trainer` (epoch reached,
 shuffling generator state, best loss, history). :func:`load` reads either kind.
 
+:func:`load_weights` (and :func:`load_checkpoint` given a network) fill a network
+declared in code; they first compare its layers and loss with the header's
+``"network"`` entry and refuse a different architecture, naming the first
+difference (see :func:`load_weights` for what must match and what may differ).
+
 Every write goes to a temporary file in the target's folder, is flushed to disk,
 then renamed over the target (``os.replace``): an error or Ctrl-C half-way leaves
 the previous file as it was and no temporary file behind. Every problem with a
@@ -42,6 +47,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import inspect
 import json
 import os
 import secrets
@@ -67,6 +73,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "HEADER_KEY",
+    "MAY_DIFFER",
     "NETWORKS",
     "Checkpoint",
     "atomic_savez",
@@ -503,6 +510,129 @@ def _mismatches(
     return problems
 
 
+# -- comparing the declared architecture with the file's ------------------------------
+
+#: Constructor arguments that may differ between a file and the network it is
+#: loaded into, by layer type ("" for every layer type). They shape training, not
+#: the function the loaded weights compute: the initialization is overwritten by
+#: the load, dropout is the identity at inference (inverted dropout), and batch
+#: normalization's momentum only sets how fast its running statistics follow
+#: training batches. Every other entry of a layer's ``get_config()`` must be equal.
+MAY_DIFFER: dict[str, frozenset[str]] = {
+    "": frozenset({"weight_init", "dropout"}),
+    "batchnorm": frozenset({"momentum"}),
+}
+
+_UNSET: Any = object()
+
+
+def _comparable(config: Mapping[str, Any]) -> dict[str, Any]:
+    kind = config.get("type")
+    skip = MAY_DIFFER[""] | MAY_DIFFER.get(kind if isinstance(kind, str) else "", set())
+    return {k: v for k, v in config.items() if k != "type" and k not in skip}
+
+
+def _normalized_layer(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A file's layer entry as this lincoln's ``get_config()`` writes it (defaults
+    filled in or left out alike), or the entry as it is if it cannot be rebuilt."""
+    try:
+        return _layer_config(layer_from_config(dict(spec)))
+    except (LincolnError, TypeError, ValueError):
+        return dict(spec)
+
+
+def _normalized_loss(spec: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return _loss_config(get_loss(dict(spec)))
+    except (LincolnError, TypeError, ValueError):
+        return dict(spec)
+
+
+def _default(cls: type | None, key: str) -> Any:
+    """The default of the constructor argument ``key`` of ``cls``, or _UNSET."""
+    if cls is None:
+        return _UNSET
+    try:
+        parameter = inspect.signature(cls).parameters.get(key)
+    except (TypeError, ValueError):
+        return _UNSET
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return _UNSET
+    return parameter.default
+
+
+def _call(name: str, config: Mapping[str, Any]) -> str:
+    args = ", ".join(f"{k}={v!r}" for k, v in config.items() if v is not _UNSET)
+    return f"{name}({args})"
+
+
+def _difference(
+    saved: Mapping[str, Any],
+    mine: Mapping[str, Any],
+    registry: Mapping[str, type],
+    my_class: str,
+) -> str | None:
+    """``"the file has X(...), this network has Y(...)"`` for two configs
+    (``"type"`` plus constructor arguments) that differ, else None. For one type,
+    only the differing arguments are shown."""
+    kind = saved.get("type")
+    cls = registry.get(kind) if isinstance(kind, str) else None
+    saved_class = cls.__name__ if cls is not None else str(kind)
+    a, b = _comparable(saved), _comparable(mine)
+    if kind != mine.get("type"):
+        shown_a, shown_b = a, b
+    else:
+        keys = [k for k in {**a, **b} if a.get(k, _UNSET) != b.get(k, _UNSET)]
+        if not keys:
+            return None
+        shown_a = {k: a.get(k, _default(cls, k)) for k in keys}
+        shown_b = {k: b.get(k, _default(cls, k)) for k in keys}
+    return (
+        f"the file has {_call(saved_class, shown_a)}, this network has "
+        f"{_call(my_class, shown_b)}"
+    )
+
+
+def _check_architecture(net: NeuralNetwork, f: _File) -> None:
+    """Raise naming the first difference between ``net``'s declaration and the
+    architecture in the file's header (see :func:`load_weights` for the rule)."""
+    config = f.header["network"]
+    specs = config.get("layers")
+    if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
+        raise f.error("corrupt header (no list of layers)")
+    if len(specs) != len(net.layers):
+
+        def name(spec: dict[str, Any]) -> str:
+            cls = LAYERS.get(spec.get("type"))  # type: ignore[arg-type]
+            return cls.__name__ if cls is not None else str(spec.get("type"))
+
+        raise f.error(
+            f"the file has {len(specs)} layers ({', '.join(map(name, specs))}), "
+            f"this network has {len(net.layers)} "
+            f"({', '.join(type(layer).__name__ for layer in net.layers)})"
+        )
+    for i, (spec, layer) in enumerate(zip(specs, net.layers, strict=True)):
+        mine = _layer_config(layer)
+        if "unsupported" in spec or "unsupported" in mine:
+            continue  # a layer that cannot describe itself: its shapes decide
+        problem = _difference(
+            _normalized_layer(spec), mine, LAYERS, type(layer).__name__
+        )
+        if problem:
+            raise f.error(f"layer {i} differs: {problem}")
+    loss_spec = config.get("loss")
+    if not isinstance(loss_spec, dict):
+        raise f.error("corrupt header (no loss)")
+    my_loss = _loss_config(net.loss)
+    if "unsupported" in loss_spec or "unsupported" in my_loss:
+        return
+    problem = _difference(
+        _normalized_loss(loss_spec), my_loss, LOSSES, type(net.loss).__name__
+    )
+    if problem:
+        raise f.error(f"the loss differs: {problem}")
+
+
 def _build_for(net: NeuralNetwork, f: _File) -> None:
     """Build an unbuilt network for the input shape stored in the file."""
     if net.built:
@@ -524,6 +654,7 @@ def _build_for(net: NeuralNetwork, f: _File) -> None:
 def _plan_fill(net: NeuralNetwork, f: _File, all_generators: bool) -> list[Any]:
     """Check that the file fits ``net`` (building it if needed) and return the
     assignments to make; nothing is changed, so a failed load leaves ``net`` intact."""
+    _check_architecture(net, f)
     saved_dtype = f.header["network"].get("dtype")
     if f.model_arrays() and saved_dtype != net.dtype.name:
         raise f.error(
@@ -562,14 +693,36 @@ def _apply(f: _File, assignments: list[Any]) -> None:
 def load_weights(net: NeuralNetwork, path: PathLike) -> None:
     """Copy the parameters and buffers saved at ``path`` into ``net``, in place.
 
-    ``net`` must be declared like the saved network (same layers, same dtype); an
-    unbuilt ``net`` is built first for the saved input shape. Every array is
-    checked (names, shapes, dtypes) before any is copied: on error ``net`` is
-    unchanged. Works with model files and checkpoints.
+    ``net`` must be declared like the saved network. Before anything is copied,
+    its declaration is compared with the architecture recorded in the file's
+    header, and the first difference raises:
+
+    * the number of layers;
+    * each layer's type and every constructor argument in its ``get_config()``
+      (sizes, kernel, stride, padding, flatten, the activation and the
+      activation's own arguments, batch-norm ``eps``, ...), except those listed in
+      :data:`MAY_DIFFER`, which do not change what the loaded weights compute:
+      ``weight_init`` (the weights are overwritten), ``dropout`` (inverted
+      dropout is the identity at inference) and batch normalization's
+      ``momentum`` (how fast running statistics follow training batches);
+    * the loss: its type and arguments (e.g. ``normalize`` of MeanSquaredError).
+
+    A layer or loss that cannot describe itself, in the file or in ``net`` (a
+    user's layer class not in :data:`~lincoln.layers.LAYERS`, a layer whose
+    activation is not registered so that ``get_config()`` raises ConfigError, a
+    user's loss), is not compared: its arrays' shapes alone decide.
+
+    Then the dtype must match, an unbuilt ``net`` is built for the saved input
+    shape, and every array is checked (names, shapes, dtypes). On any error
+    ``net`` is unchanged. Works with model files and checkpoints (and
+    :func:`load_checkpoint` with a ``net`` checks it the same way).
 
     Raises:
         ModelFileError: the file is unreadable or does not fit ``net``; the message
-            names the missing, unexpected or mismatched arrays.
+            names the first architecture difference, e.g. ``model.npz: layer 0
+            differs: the file has Dense(activation='relu'), this network has
+            Dense(activation='sigmoid')``, or the missing, unexpected or
+            mismatched arrays.
     """
     f = _read(path)
     _apply(f, _plan_fill(net, f, all_generators=False))

@@ -30,7 +30,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .base import Array
-from .errors import ConfigError, DataError, ModelFileError, ShapeError
+from .errors import (
+    ConfigError,
+    DataError,
+    ModelFileError,
+    ShapeError,
+    check_positive_int,
+)
 from .losses import SoftmaxCrossEntropy, _check_labels
 from .network import NeuralNetwork
 from .optimizers import Optimizer
@@ -141,14 +147,6 @@ class History:
             f"History(epochs_run={len(self.train_loss)}, evaluations={len(self.epochs)}"
             f"{best}, stop_reason={self.stop_reason!r})"
         )
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(
-            f"fit: {name} must be a positive integer, received {name}={value!r}"
-        )
-    return int(value)
 
 
 def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Array]:
@@ -364,11 +362,11 @@ class Trainer:
             ModelFileError: ``resume`` is unreadable or does not fit the network
                 or optimizer (nothing is changed then).
         """
-        epochs = _positive_int("epochs", epochs)
-        eval_every = _positive_int("eval_every", eval_every)
-        batch_size = _positive_int("batch_size", batch_size)
-        patience = _positive_int("patience", patience)
-        eval_batch_size = _positive_int("eval_batch_size", eval_batch_size)
+        epochs = check_positive_int("fit", "epochs", epochs)
+        eval_every = check_positive_int("fit", "eval_every", eval_every)
+        batch_size = check_positive_int("fit", "batch_size", batch_size)
+        patience = check_positive_int("fit", "patience", patience)
+        eval_batch_size = check_positive_int("fit", "eval_batch_size", eval_batch_size)
         if not isinstance(min_delta, numbers.Real) or not min_delta >= 0:
             raise ConfigError(
                 f"fit: min_delta must be >= 0, received min_delta={min_delta!r}"

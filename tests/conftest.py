@@ -1,4 +1,5 @@
-"""Shared fixtures: a seeded generator, the bundled digits, strict numerics.
+"""Shared fixtures: a seeded generator, the bundled digits, strict numerics, and
+an independent central-difference reference.
 
 Everything here is small on purpose: the whole suite runs in well under a minute.
 """
@@ -61,3 +62,28 @@ def strict_numerics(underflow: bool = False) -> Iterator[None]:
 def no_warnings() -> Callable[..., object]:
     """``with no_warnings(): ...`` fails the test on any warning or FP error."""
     return strict_numerics
+
+
+def _central_difference(
+    f: Callable[[], float], x: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
+    """d f / d x by central differences; ``f`` reads ``x``, perturbed in place."""
+    grad = np.empty_like(x)
+    for idx in np.ndindex(x.shape):
+        original = x[idx]
+        x[idx] = original + eps
+        f_plus = f()
+        x[idx] = original - eps
+        f_minus = f()
+        x[idx] = original
+        grad[idx] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+@pytest.fixture
+def central_difference() -> Callable[..., np.ndarray]:
+    """``central_difference(f, x, eps=1e-6)``: the suite's one minimal
+    central-difference gradient, written independently of lincoln.gradcheck so
+    that the tests of that module have something to compare it with. Every
+    other gradient check goes through lincoln.gradcheck."""
+    return _central_difference

@@ -73,15 +73,43 @@ def test_param_operation_stores_param_grad(rng) -> None:
     assert check_operation(Scale(rng.standard_normal((1, 2))), x).passed
 
 
-def test_backward_with_a_wrong_output_grad_shape_raises_shape_error(rng) -> None:
-    op = Square()
+@pytest.mark.parametrize(
+    ("make", "output_grad_shape", "message"),
+    [
+        pytest.param(
+            Square,
+            (2, 3),
+            r"^Square: output_grad must have shape \(3, 2\), "
+            r"received shape \(2, 3\)$",
+            id="wrong-output-grad-shape",
+        ),
+        pytest.param(
+            lambda: Scale(np.ones((1, 2))),
+            (3, 1),
+            r"Scale: output_grad must have shape \(3, 2\), received shape \(3, 1\)",
+            id="param-operation-checks-output-grad-too",
+        ),
+        pytest.param(
+            Transposing,
+            (3, 1),
+            r"Transposing: the input gradient from _input_grad "
+            r"must have shape \(3, 2\), received shape \(2, 3\)",
+            id="user-op-returning-a-wrong-input-grad-shape",
+        ),
+        pytest.param(
+            lambda: FlatParamGrad(np.ones((1, 2))),
+            (3, 2),
+            r"FlatParamGrad: the parameter gradient from "
+            r"_param_grad must have shape \(1, 2\), received shape \(2,\)",
+            id="user-param-op-returning-a-wrong-param-grad-shape",
+        ),
+    ],
+)
+def test_backward_shape_errors(rng, make, output_grad_shape, message) -> None:
+    op = make()
     op.forward(rng.standard_normal((3, 2)))
-    with pytest.raises(
-        ShapeError,
-        match=r"^Square: output_grad must have shape \(3, 2\), "
-        r"received shape \(2, 3\)$",
-    ):
-        op.backward(np.ones((2, 3)))
+    with pytest.raises(ShapeError, match=message):
+        op.backward(np.ones(output_grad_shape))
 
 
 def test_shape_error_is_a_value_error(rng) -> None:
@@ -89,40 +117,6 @@ def test_shape_error_is_a_value_error(rng) -> None:
     op.forward(rng.standard_normal((3, 2)))
     with pytest.raises(ValueError):
         op.backward(np.ones((3,)))
-
-
-def test_param_operation_checks_output_grad_too(rng) -> None:
-    op = Scale(np.ones((1, 2)))
-    op.forward(rng.standard_normal((3, 2)))
-    with pytest.raises(
-        ShapeError,
-        match=r"Scale: output_grad must have shape \(3, 2\), "
-        r"received shape \(3, 1\)",
-    ):
-        op.backward(np.ones((3, 1)))
-
-
-def test_a_user_op_returning_a_wrong_input_grad_shape(rng) -> None:
-    op = Transposing()
-    op.forward(rng.standard_normal((3, 2)))
-    with pytest.raises(
-        ShapeError,
-        match=r"Transposing: the input gradient from _input_grad "
-        r"must have shape \(3, 2\), received shape \(2, 3\)",
-    ):
-        op.backward(np.ones((3, 1)))
-
-
-def test_a_user_param_op_returning_a_wrong_param_grad_shape(rng) -> None:
-    op = FlatParamGrad(np.ones((1, 2)))
-    op.forward(rng.standard_normal((3, 2)))
-    with pytest.raises(
-        ShapeError,
-        match=r"FlatParamGrad: the parameter gradient from "
-        r"_param_grad must have shape \(1, 2\), received "
-        r"shape \(2,\)",
-    ):
-        op.backward(np.ones((3, 2)))
 
 
 def test_shape_error_is_raised_under_python_O() -> None:

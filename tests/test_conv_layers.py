@@ -4,8 +4,6 @@ small CNN that learns the bundled digits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 
@@ -14,6 +12,7 @@ from lincoln.conv import Conv2DOp, FlattenOp
 from lincoln.datasets import load_digits, train_test_split
 from lincoln.dropout import Dropout
 from lincoln.errors import ConfigError, ShapeError
+from lincoln.gradcheck import check_network
 from lincoln.layers import (
     LAYERS,
     AvgPool2D,
@@ -29,22 +28,6 @@ from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
 from lincoln.optimizers import SGDMomentum
 from lincoln.train import Trainer
-
-
-def numerical_gradient(
-    f: Callable[[], float], x: np.ndarray, eps: float = 1e-6
-) -> np.ndarray:
-    """d f / d x by central differences; ``f`` reads ``x``, perturbed in place."""
-    grad = np.empty_like(x)
-    for idx in np.ndindex(x.shape):
-        original = x[idx]
-        x[idx] = original + eps
-        f_plus = f()
-        x[idx] = original - eps
-        f_minus = f()
-        x[idx] = original
-        grad[idx] = (f_plus - f_minus) / (2 * eps)
-    return grad
 
 
 def built(
@@ -270,16 +253,14 @@ def test_rebuild_draws_the_same_weights():
 
 
 def _network_gradient_check(layers: list[Layer], X: np.ndarray, y: np.ndarray) -> None:
+    """Every parameter of a float64 network against central differences of its
+    loss (lincoln.gradcheck.check_network raises GradientCheckError otherwise)."""
     net = NeuralNetwork(layers, MeanSquaredError(), seed=3, dtype=np.float64)
-    net.train_batch(X, y)
-    analytic = [g.copy() for g in net.param_grads()]
-    for (name, p), grad in zip(net.named_params(), analytic, strict=True):
-        numerical = numerical_gradient(lambda: net.forward_loss(X, y), p)
-        diff = np.abs(grad - numerical)
-        assert np.allclose(grad, numerical, rtol=1e-5, atol=1e-7), (
-            f"{name}: largest difference {diff.max():.3g} at "
-            f"{np.unravel_index(diff.argmax(), diff.shape)}"
-        )
+    report = check_network(net, X, y)
+    assert list(report.comparisons) == [name for name, _ in net.named_params()]
+    assert len(report.comparisons) == 2 * sum(
+        isinstance(layer, (Conv2D, Dense, BatchNorm)) for layer in layers
+    )
 
 
 def test_cnn_gradients(rng):

@@ -2,7 +2,13 @@
 of operations, losses and networks built on it.
 
 The single parametrized ``test_gradient_check`` is the suite's gradient check of
-every built-in operation and loss, in float64, against central differences.
+every built-in operation and loss, in float64, against central differences:
+the dense and activation operations, Dropout (with its mask fixed), Conv2DOp in
+every geometry of ``geometries.CONV_GEOMETRIES``, BiasAdd2D, FlattenOp, both
+pooling operations in every geometry of ``geometries.POOL_GEOMETRIES``,
+BatchNormalize (training and inference), Scale and Shift in dense and conv form,
+and the losses. Whole networks are checked in test_network.py and
+test_conv_layers.py.
 """
 
 from __future__ import annotations
@@ -13,9 +19,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from geometries import (
+    CONV_GEOMETRIES,
+    POOL_GEOMETRIES,
+    ConvGeometry,
+    PoolGeometry,
+    conv_id,
+    pool_id,
+)
 
 from lincoln.activations import LeakyReLU, Linear, ReLU, Sigmoid, Tanh
-from lincoln.base import Operation
+from lincoln.base import Operation, ParamOperation
+from lincoln.conv import BiasAdd2D, Conv2DOp, FlattenOp
 from lincoln.dense import BiasAdd, WeightMultiply
 from lincoln.dropout import Dropout
 from lincoln.errors import ConfigError, GradientCheckError, LincolnError
@@ -30,8 +45,12 @@ from lincoln.gradcheck import (
 from lincoln.layers import Dense
 from lincoln.losses import Loss, MeanSquaredError, SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
+from lincoln.normalization import BatchNormalize, Scale, Shift
+from lincoln.pooling import AvgPool2DOp, MaxPool2DOp
 
 BATCH = 5
+
+Factory = Callable[[np.random.Generator], Any]
 
 
 def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -41,72 +60,171 @@ def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
     return magnitude * rng.permutation(signs.ravel()).reshape(shape)
 
 
-# (id, target factory, inputs factory): an Operation gets (input_,), a Loss
-# (prediction, target). Every case has a batch of BATCH > 1 samples.
-CASES: list[tuple[str, Callable[[np.random.Generator], Any], Callable[..., tuple]]] = [
-    (
+def _normal(*shape: int, loc: float = 0.0, scale: float = 1.0) -> Factory:
+    return lambda r: loc + scale * r.standard_normal(shape)
+
+
+class AtInference(Operation):
+    """Runs ``op`` in inference mode (check_operation always trains)."""
+
+    def __init__(self, op: Operation) -> None:
+        super().__init__()
+        self.op = op
+
+    def _output(self) -> np.ndarray:
+        return self.op.forward(self.input_, inference=True)
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return self.op.backward(output_grad)
+
+    def __repr__(self) -> str:
+        return f"AtInference({self.op!r})"
+
+
+def case(name: str, target: Factory, *inputs: Factory) -> Any:
+    """A gradient-check case: an Operation gets (input_,), a Loss (prediction,
+    target). The factories draw from one seeded generator, target first."""
+    return pytest.param(target, inputs, id=name)
+
+
+# One function per kind of case, so that each lambda closes over its own values.
+
+
+def conv_case(geometry: ConvGeometry) -> Any:
+    n, c, o, (h, w), k, s, p = geometry
+    return case(
+        f"Conv2DOp-{conv_id(geometry)}",
+        lambda r: Conv2DOp(r.standard_normal((c, o, k, k)), stride=s, padding=p),
+        _normal(n, c, h, w),
+    )
+
+
+def pool_case(cls: type[Operation], geometry: PoolGeometry) -> Any:
+    shape, size, stride = geometry
+    # random floats: no ties, and no two values within the finite-difference step
+    return case(
+        f"{cls.__name__}-{pool_id(geometry)}",
+        lambda r: cls(size, stride),
+        _normal(*shape),
+    )
+
+
+def bias_add_2d_case(shape: tuple[int, ...]) -> Any:
+    return case(
+        f"BiasAdd2D-{_dims(shape)}",
+        lambda r: BiasAdd2D(r.standard_normal((1, shape[1], 1, 1))),
+        _normal(*shape),
+    )
+
+
+def flatten_case(shape: tuple[int, ...]) -> Any:
+    return case(f"FlattenOp-{_dims(shape)}", lambda r: FlattenOp(), _normal(*shape))
+
+
+def normalization_cases(form: str, shape: tuple[int, ...]) -> list[Any]:
+    """BatchNormalize (training and inference), Scale and Shift on a dense
+    ``(batch, features)`` or conv ``(batch, C, H, W)`` input."""
+    stat = (1, shape[1]) + (1,) * (len(shape) - 2)
+    return [
+        case(
+            f"BatchNormalize-{form}-training",
+            lambda r: BatchNormalize(np.zeros(stat), np.ones(stat)),
+            _normal(*shape, loc=3.0, scale=2.0),
+        ),
+        case(
+            f"BatchNormalize-{form}-inference",
+            lambda r: AtInference(
+                BatchNormalize(r.standard_normal(stat), r.uniform(0.5, 2.0, stat))
+            ),
+            _normal(*shape),
+        ),
+        case(
+            f"Scale-{form}", lambda r: Scale(r.standard_normal(stat)), _normal(*shape)
+        ),
+        case(
+            f"Shift-{form}", lambda r: Shift(r.standard_normal(stat)), _normal(*shape)
+        ),
+    ]
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+# Every operation and loss of the library, each on a batch of more than one sample.
+CASES: list[Any] = [
+    case(
         "WeightMultiply",
         lambda r: WeightMultiply(r.standard_normal((3, 4))),
-        lambda r: (r.standard_normal((BATCH, 3)),),
+        _normal(BATCH, 3),
     ),
-    (
-        "BiasAdd",
-        lambda r: BiasAdd(r.standard_normal((1, 4))),
-        lambda r: (r.standard_normal((BATCH, 4)),),
+    case("BiasAdd", lambda r: BiasAdd(r.standard_normal((1, 4))), _normal(BATCH, 4)),
+    case("Linear", lambda r: Linear(), _normal(BATCH, 4)),
+    case("Sigmoid", lambda r: Sigmoid(), _normal(BATCH, 4, scale=2.0)),
+    case("Tanh", lambda r: Tanh(), _normal(BATCH, 4)),
+    case("ReLU", lambda r: ReLU(), lambda r: _away_from_zero(r, (BATCH, 4))),
+    case(
+        "LeakyReLU", lambda r: LeakyReLU(0.1), lambda r: _away_from_zero(r, (BATCH, 4))
     ),
-    ("Linear", lambda r: Linear(), lambda r: (r.standard_normal((BATCH, 4)),)),
-    ("Sigmoid", lambda r: Sigmoid(), lambda r: (2 * r.standard_normal((BATCH, 4)),)),
-    ("Tanh", lambda r: Tanh(), lambda r: (r.standard_normal((BATCH, 4)),)),
-    ("ReLU", lambda r: ReLU(), lambda r: (_away_from_zero(r, (BATCH, 4)),)),
-    (
-        "LeakyReLU",
-        lambda r: LeakyReLU(0.1),
-        lambda r: (_away_from_zero(r, (BATCH, 4)),),
+    case("Dropout-fixed-mask", lambda r: Dropout(0.6, seed=3), _normal(BATCH, 6)),
+    case(
+        "Dropout-fixed-mask-conv", lambda r: Dropout(0.6, seed=3), _normal(2, 3, 4, 5)
     ),
-    (
-        "Dropout-fixed-mask",
-        lambda r: Dropout(0.6, seed=3),
-        lambda r: (r.standard_normal((BATCH, 6)),),
-    ),
-    (
+    *[conv_case(geometry) for geometry in CONV_GEOMETRIES],
+    *[bias_add_2d_case(shape) for shape in [(2, 3, 4, 5), (3, 1, 2, 6)]],
+    *[flatten_case(shape) for shape in [(2, 3, 4, 5), (3, 7), (2, 1, 3)]],
+    *[pool_case(MaxPool2DOp, geometry) for geometry in POOL_GEOMETRIES],
+    *[pool_case(AvgPool2DOp, geometry) for geometry in POOL_GEOMETRIES],
+    *normalization_cases("dense", (5, 4)),
+    *normalization_cases("conv", (3, 2, 4, 5)),
+    case(
         "MeanSquaredError",
         lambda r: MeanSquaredError(),
-        lambda r: (r.standard_normal((BATCH, 3)), r.standard_normal((BATCH, 3))),
+        _normal(BATCH, 3),
+        _normal(BATCH, 3),
     ),
-    (
+    case(
         "MeanSquaredError-normalize",
         lambda r: MeanSquaredError(normalize=True),
-        lambda r: (r.standard_normal((BATCH, 3)), np.eye(3)[r.integers(0, 3, BATCH)]),
+        _normal(BATCH, 3),
+        lambda r: np.eye(3)[r.integers(0, 3, BATCH)],
     ),
-    (
+    case(
         "SoftmaxCrossEntropy-one-hot",
         lambda r: SoftmaxCrossEntropy(),
-        lambda r: (
-            3 * r.standard_normal((BATCH, 4)),
-            np.eye(4)[r.integers(0, 4, BATCH)],
-        ),
+        _normal(BATCH, 4, scale=3.0),
+        lambda r: np.eye(4)[r.integers(0, 4, BATCH)],
     ),
-    (
+    case(
         "SoftmaxCrossEntropy-labels",
         lambda r: SoftmaxCrossEntropy(),
-        lambda r: (3 * r.standard_normal((BATCH, 4)), r.integers(0, 4, BATCH)),
+        _normal(BATCH, 4, scale=3.0),
+        lambda r: r.integers(0, 4, BATCH),
     ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("target_factory", "inputs_factory"),
-    [c[1:] for c in CASES],
-    ids=[c[0] for c in CASES],
-)
-def test_gradient_check(target_factory: Callable, inputs_factory: Callable) -> None:
+@pytest.mark.parametrize(("target_factory", "input_factories"), CASES)
+def test_gradient_check(
+    target_factory: Factory, input_factories: tuple[Factory, ...]
+) -> None:
     """Every operation and loss: backprop equals central differences in float64."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(0)  # the data; the output_grad has its own seed
     target = target_factory(rng)
-    inputs = inputs_factory(rng)
+    inputs = [make(rng) for make in input_factories]
     if isinstance(target, Operation):
-        report = check_operation(target, *inputs)
-        expected = {"input", "param"} if hasattr(target, "param") else {"input"}
+        # a seed of its own: an output_grad equal to the data (both drawn from
+        # seed 0) is a stationary point of sum(g * BatchNormalize(x)), where
+        # every input gradient is zero and any backward would pass
+        report = check_operation(target, *inputs, seed=1)
+        has_param = isinstance(target, ParamOperation)
+        expected = {"input", "param"} if has_param else {"input"}
+        # the gradients were computed in float64, not rounded through float32
+        assert target.input_grad.dtype == np.float64
+        # and the check was not made at a point where they all vanish
+        assert np.abs(target.input_grad).max() > 1e-2
+        if has_param:
+            assert target.param_grad.dtype == np.float64
     else:
         report = check_loss(target, *inputs)
         expected = {"prediction"}
@@ -117,6 +235,8 @@ def test_gradient_check(target_factory: Callable, inputs_factory: Callable) -> N
         assert (inputs[0] < 0).any() and (inputs[0] > 0).any()
     if isinstance(target, Dropout):  # the mask really dropped something
         assert target.mask is not None and (target.mask == 0).any()
+    if isinstance(target, AtInference):
+        assert target.op.inference
 
 
 # -- checks that must fail -----------------------------------------------------------
@@ -361,6 +481,27 @@ def test_numerical_gradient_of_a_quadratic_in_any_shape(rng) -> None:
     grad = numerical_gradient(lambda v: float(np.sum(A * v**2)), x)
     np.testing.assert_allclose(grad, 2 * A * before, rtol=1e-7, atol=1e-8)
     np.testing.assert_array_equal(x, before)  # restored
+
+
+def test_numerical_gradient_agrees_with_an_independent_reference(
+    rng, central_difference
+) -> None:
+    """Against the suite's own minimal central differences (conftest.py), on a
+    function of every element of a convolution's input and kernel."""
+    op = Conv2DOp(rng.standard_normal((2, 3, 3, 3)), stride=2, padding=1)
+    x = rng.standard_normal((2, 2, 5, 4))
+    g = rng.standard_normal(op.forward(x).shape)
+
+    def f() -> float:
+        return float(np.sum(g * np.tanh(op.forward(x))))
+
+    for point in (x, op.param):
+        np.testing.assert_allclose(
+            numerical_gradient(lambda _: f(), point),
+            central_difference(f, point),
+            rtol=1e-6,
+            atol=1e-9,
+        )
 
 
 def test_numerical_gradient_restores_x_when_f_raises() -> None:

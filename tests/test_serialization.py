@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from lincoln import serialization
+from lincoln.base import Operation
 from lincoln.errors import ModelFileError
 from lincoln.layers import LAYERS, Dense, layer_from_config
 from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
@@ -196,36 +197,20 @@ def test_load_weights_builds_and_fills_a_declared_network(tmp_path: Path) -> Non
     np.testing.assert_array_equal(fresh.predict(X), net.predict(X))
 
 
-def test_load_weights_names_missing_and_unexpected_arrays(tmp_path: Path) -> None:
-    trained_mlp().save(tmp_path / "m.npz")
-    deeper = NeuralNetwork(
-        [Dense(8, "tanh"), Dense(8), Dense(3)], SoftmaxCrossEntropy(), dtype=np.float64
-    )
-    with pytest.raises(ModelFileError, match=r"missing arrays 'layers\.2\.params\.0'"):
-        deeper.load_weights(tmp_path / "m.npz")
-    shallow = NeuralNetwork([Dense(3)], SoftmaxCrossEntropy(), dtype=np.float64)
-    with pytest.raises(
-        ModelFileError, match=r"unexpected arrays 'layers\.1\.params\.0'"
-    ):
-        shallow.load_weights(tmp_path / "m.npz")
-
-
 def test_load_weights_names_array_expected_and_received_shape(tmp_path: Path) -> None:
-    trained_mlp().save(tmp_path / "m.npz")
-    wider = NeuralNetwork(
-        [Dense(9, "tanh"), Dense(3)], SoftmaxCrossEntropy(), dtype=np.float64
-    )
-    wider.build((6,))
-    before = [p.copy() for p in wider.params()]
+    trained_mlp().save(tmp_path / "m.npz")  # built for 6 features
+    other_inputs = mlp(dropout=0.8)
+    other_inputs.build((7,))
+    before = [p.copy() for p in other_inputs.params()]
     with pytest.raises(
         ModelFileError,
         match=r"'layers\.0\.params\.0' must have shape "
-        r"\(6, 9\), received shape \(6, 8\)",
+        r"\(7, 8\), received shape \(6, 8\)",
     ):
-        wider.load_weights(tmp_path / "m.npz")
+        other_inputs.load_weights(tmp_path / "m.npz")
     # nothing was copied
     assert all(
-        np.array_equal(a, b) for a, b in zip(before, wider.params(), strict=True)
+        np.array_equal(a, b) for a, b in zip(before, other_inputs.params(), strict=True)
     )
 
 
@@ -255,6 +240,263 @@ def test_array_dtype_differing_from_network_is_named(tmp_path: Path) -> None:
         r"float64, received dtype float32",
     ):
         mlp().load_weights(tmp_path / "bad.npz")
+
+
+# -- load_weights: the declared architecture must be the saved one -------------------
+
+
+def relu_net(loss: Any = None, **dense: Any) -> NeuralNetwork:
+    spec = {"neurons": 16, "activation": "relu", **dense}
+    return NeuralNetwork(
+        [Dense(**spec), Dense(3)],
+        loss if loss is not None else SoftmaxCrossEntropy(),
+        seed=5,
+        dtype=np.float64,
+    )
+
+
+@pytest.fixture
+def relu_file(tmp_path: Path) -> Path:
+    net = relu_net()
+    net.build((4,))
+    net.save(tmp_path / "model.npz")
+    return tmp_path / "model.npz"
+
+
+def refused(net: NeuralNetwork, path: Path, message: str) -> None:
+    """``net.load_weights(path)`` raises ``message`` and changes nothing."""
+    net.build((4,))
+    before = {k: v.copy() for k, v in net.state_dict().items()}
+    with pytest.raises(ModelFileError, match=message):
+        net.load_weights(path)
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_another_activation_is_refused_naming_the_layer(relu_file: Path) -> None:
+    refused(
+        relu_net(activation="sigmoid"),
+        relu_file,
+        r"^" + str(relu_file).replace("\\", "\\\\") + r": layer 0 differs: the file "
+        r"has Dense\(activation='relu'\), this network has "
+        r"Dense\(activation='sigmoid'\)$",
+    )
+
+
+def test_activation_arguments_must_match(tmp_path: Path) -> None:
+    leaky = relu_net(activation={"type": "leaky_relu", "alpha": 0.1})
+    leaky.build((4,))
+    leaky.save(tmp_path / "m.npz")
+    refused(
+        relu_net(activation={"type": "leaky_relu", "alpha": 0.3}),
+        tmp_path / "m.npz",
+        r"layer 0 differs: the file has Dense\(activation=\{'type': 'leaky_relu', "
+        r"'alpha': 0\.1\}\), this network has Dense\(activation=\{'type': "
+        r"'leaky_relu', 'alpha': 0\.3\}\)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss", "message"),
+    [
+        pytest.param(
+            MeanSquaredError(),
+            r"the loss differs: the file has SoftmaxCrossEntropy\(\), this network "
+            r"has MeanSquaredError\(\)",
+            id="type",
+        ),
+        pytest.param(
+            MeanSquaredError(normalize=True),
+            r"the loss differs: the file has SoftmaxCrossEntropy\(\), this network "
+            r"has MeanSquaredError\(normalize=True\)",
+            id="type-and-arguments",
+        ),
+    ],
+)
+def test_another_loss_is_refused(relu_file: Path, loss: Any, message: str) -> None:
+    refused(relu_net(loss=loss), relu_file, message)
+
+
+def test_loss_arguments_must_match(tmp_path: Path) -> None:
+    net = relu_net(loss=MeanSquaredError(normalize=True))
+    net.build((4,))
+    net.save(tmp_path / "m.npz")
+    refused(
+        relu_net(loss=MeanSquaredError()),
+        tmp_path / "m.npz",
+        r"the loss differs: the file has MeanSquaredError\(normalize=True\), this "
+        r"network has MeanSquaredError\(normalize=False\)",
+    )
+
+
+def test_layer_sizes_and_count_must_match(relu_file: Path) -> None:
+    refused(
+        relu_net(neurons=17),
+        relu_file,
+        r"layer 0 differs: the file has Dense\(neurons=16\), this network has "
+        r"Dense\(neurons=17\)",
+    )
+    deeper = NeuralNetwork(
+        [Dense(16, "relu"), Dense(16), Dense(3)], SoftmaxCrossEntropy(), dtype=np.float64
+    )
+    refused(
+        deeper,
+        relu_file,
+        r"the file has 2 layers \(Dense, Dense\), this network has 3 "
+        r"\(Dense, Dense, Dense\)",
+    )
+
+
+@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
+def test_another_layer_type_is_refused(relu_file: Path) -> None:
+    other = NeuralNetwork(
+        [layer_from_config({"type": "batchnorm"}), Dense(3)],
+        SoftmaxCrossEntropy(),
+        dtype=np.float64,
+    )
+    refused(
+        other,
+        relu_file,
+        r"layer 0 differs: the file has Dense\(neurons=16, activation='relu'\), "
+        r"this network has BatchNorm\(eps=1e-05\)",
+    )
+
+
+def test_weight_init_and_dropout_may_differ(relu_file: Path) -> None:
+    saved = load(relu_file)
+    other = relu_net(weight_init="he", dropout=0.5)
+    other.load_weights(relu_file)
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    np.testing.assert_array_equal(other.predict(X), saved.predict(X))
+
+
+@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
+def test_conv_and_batchnorm_arguments(tmp_path: Path) -> None:
+    def cnn(padding: Any = "same", momentum: float = 0.9, eps: float = 1e-5) -> Any:
+        return NeuralNetwork(
+            [
+                layer_from_config(
+                    {
+                        "type": "conv2d",
+                        "out_channels": 2,
+                        "param_size": 3,
+                        "padding": padding,
+                        "activation": "relu",
+                    }
+                ),
+                layer_from_config(
+                    {"type": "batchnorm", "momentum": momentum, "eps": eps}
+                ),
+                layer_from_config({"type": "flatten"}),
+                Dense(3),
+            ],
+            SoftmaxCrossEntropy(),
+            seed=2,
+            dtype=np.float64,
+        )
+
+    net = cnn()
+    net.build((1, 5, 5))
+    net.save(tmp_path / "cnn.npz")
+    # a padding of 1 pixel is "same" for a 3x3 kernel: every array has the same
+    # shape, only the declaration tells them apart
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer 0 differs: the file has Conv2D\(padding='same'\), this network "
+        r"has Conv2D\(padding=1\)",
+    ):
+        cnn(padding=1).load_weights(tmp_path / "cnn.npz")
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer 1 differs: the file has BatchNorm\(eps=1e-05\), this network "
+        r"has BatchNorm\(eps=0\.001\)",
+    ):
+        cnn(eps=1e-3).load_weights(tmp_path / "cnn.npz")
+    faster = cnn(momentum=0.5)  # momentum only drives training: it may differ
+    faster.load_weights(tmp_path / "cnn.npz")
+    X = np.random.default_rng(1).normal(size=(3, 1, 5, 5))
+    np.testing.assert_array_equal(faster.predict(X), net.predict(X))
+
+
+def test_checkpoint_into_a_network_with_another_loss_is_refused(
+    tmp_path: Path,
+) -> None:
+    net, opt = trained_mlp(), SGD(0.1)
+    save_checkpoint(tmp_path / "c.ckpt.npz", net, opt)
+    other = NeuralNetwork(
+        [
+            Dense(8, "tanh", weight_init="glorot", dropout=0.8),
+            Dense(3, "linear", weight_init="glorot"),
+        ],
+        MeanSquaredError(),
+        dtype=np.float64,
+    )
+    with pytest.raises(ModelFileError, match="the loss differs"):
+        load_checkpoint(tmp_path / "c.ckpt.npz", net=other, optimizer=SGD(0.1))
+
+
+class Square(Operation):
+    """A user's activation, not registered: its layer cannot describe itself."""
+
+    def _output(self) -> np.ndarray:
+        return self.input_**2
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return 2 * self.input_ * output_grad
+
+
+def test_unregistered_activation_is_loaded_by_shapes_alone(tmp_path: Path) -> None:
+    def make(activation: Any, seed: int) -> NeuralNetwork:
+        return NeuralNetwork(
+            [Dense(5, activation), Dense(3)],
+            SoftmaxCrossEntropy(),
+            seed=seed,
+            dtype=np.float64,
+        )
+
+    net = make(Square(), 1)
+    net.build((4,))
+    net.save(tmp_path / "m.npz")
+    assert "unsupported" in read_header(tmp_path / "m.npz")["network"]["layers"][0]
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    again = make(Square(), 2)
+    again.load_weights(tmp_path / "m.npz")
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+    # either side that cannot describe itself skips the comparison of that layer
+    make("tanh", 3).load_weights(tmp_path / "m.npz")
+    relu = make("relu", 4)
+    relu.build((4,))
+    relu.save(tmp_path / "relu.npz")
+    make(Square(), 5).load_weights(tmp_path / "relu.npz")
+    # ... but not the comparison of the other layers, nor the arrays' shapes
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer 1 differs: the file has Dense\(neurons=3\), this network has "
+        r"Dense\(neurons=2\)",
+    ):
+        NeuralNetwork(
+            [Dense(5, Square()), Dense(2)], SoftmaxCrossEntropy(), dtype=np.float64
+        ).load_weights(tmp_path / "m.npz")
+    wide = make(Square(), 6)
+    wide.build((7,))
+    with pytest.raises(
+        ModelFileError,
+        match=r"'layers\.0\.params\.0' must have shape \(7, 5\), received "
+        r"shape \(4, 5\)",
+    ):
+        wide.load_weights(tmp_path / "m.npz")
+
+
+class MySquaredError(MeanSquaredError):
+    """A user's loss, not registered."""
+
+
+def test_unregistered_loss_is_not_compared(tmp_path: Path) -> None:
+    net = relu_net(loss=MySquaredError())
+    net.build((4,))
+    net.save(tmp_path / "m.npz")
+    relu_net(loss=SoftmaxCrossEntropy()).load_weights(tmp_path / "m.npz")
+    relu_net(loss=MySquaredError()).load_weights(tmp_path / "m.npz")
 
 
 # -- files that are not right ----------------------------------------------------------
@@ -323,51 +565,56 @@ def test_object_array_is_refused_not_unpickled(
     def header(h: dict[str, Any]) -> None:
         h["arrays"]["evil"] = {"shape": [1], "dtype": "object"}
 
-    with np.load(model_file) as f:
-        data = {k: f[k] for k in f.files}
-    head = json.loads(data[HEADER_KEY].tobytes())
-    header(head)
-    data[HEADER_KEY] = np.frombuffer(json.dumps(head).encode(), dtype=np.uint8)
-    data["evil"] = np.array([{"run": "code"}], dtype=object)
-    np.savez(tmp_path / "evil.npz", allow_pickle=True, **data)
+    def arrays(d: dict[str, np.ndarray]) -> None:
+        d["evil"] = np.array([{"run": "code"}], dtype=object)
+
+    rewrite(model_file, tmp_path / "evil.npz", header, arrays)
     with pytest.raises(
         ModelFileError, match=r"'evil' holds Python objects \(dtype=object\)"
     ):
         load(tmp_path / "evil.npz")
 
 
-def test_unknown_layer_type_lists_the_known_ones(
-    model_file: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("header", "arrays", "message"),
+    [
+        pytest.param(
+            lambda h: h["network"]["layers"][0].update(type="capsule"),
+            None,
+            r"layer 0 has unknown type 'capsule'; known layer types: dense",
+            id="unknown-layer-type-lists-the-known-ones",
+        ),
+        pytest.param(
+            lambda h: h.update(format_version=99, lincoln_version="9.0"),
+            None,
+            r"newer lincoln \(9.0, file format version 99\).*Upgrade",
+            id="newer-format-version",
+        ),
+        pytest.param(
+            lambda h: h.update(format="keras"),
+            None,
+            "format 'keras'",
+            id="other-format-name",
+        ),
+        pytest.param(
+            None,
+            lambda d: d.pop("layers.1.params.0"),
+            r"missing: 'layers\.1\.params\.0'",
+            id="array-missing-from-archive",
+        ),
+        pytest.param(
+            None,
+            lambda d: d.update({"layers.1.params.1": np.zeros((1, 4))}),
+            r"'layers\.1\.params\.1' has shape \(1, 4\)",
+            id="array-not-matching-its-header",
+        ),
+    ],
+)
+def test_an_edited_file_is_refused(
+    model_file: Path, tmp_path: Path, header: Any, arrays: Any, message: str
 ) -> None:
-    def header(h: dict[str, Any]) -> None:
-        h["network"]["layers"][0]["type"] = "capsule"
-
-    rewrite(model_file, tmp_path / "m.npz", header)
-    with pytest.raises(
-        ModelFileError,
-        match=r"layer 0 has unknown type 'capsule'; known "
-        r"layer types: dense",
-    ):
-        load(tmp_path / "m.npz")
-
-
-def test_newer_format_version(model_file: Path, tmp_path: Path) -> None:
-    def header(h: dict[str, Any]) -> None:
-        h["format_version"] = 99
-        h["lincoln_version"] = "9.0"
-
-    rewrite(model_file, tmp_path / "m.npz", header)
-    with pytest.raises(
-        ModelFileError,
-        match=r"newer lincoln \(9.0, file format version "
-        r"99\).*Upgrade",
-    ):
-        load(tmp_path / "m.npz")
-
-
-def test_other_format_name(model_file: Path, tmp_path: Path) -> None:
-    rewrite(model_file, tmp_path / "m.npz", lambda h: h.update(format="keras"))
-    with pytest.raises(ModelFileError, match="format 'keras'"):
+    rewrite(model_file, tmp_path / "m.npz", header, arrays)
+    with pytest.raises(ModelFileError, match=message):
         load(tmp_path / "m.npz")
 
 
@@ -377,23 +624,6 @@ def test_corrupt_json_header(model_file: Path, tmp_path: Path) -> None:
     data[HEADER_KEY] = np.frombuffer(b"{not json", dtype=np.uint8)
     np.savez(tmp_path / "m.npz", **data)
     with pytest.raises(ModelFileError, match="corrupt header"):
-        load(tmp_path / "m.npz")
-
-
-def test_array_missing_from_archive(model_file: Path, tmp_path: Path) -> None:
-    rewrite(model_file, tmp_path / "m.npz", arrays=lambda d: d.pop("layers.1.params.0"))
-    with pytest.raises(ModelFileError, match=r"missing: 'layers\.1\.params\.0'"):
-        load(tmp_path / "m.npz")
-
-
-def test_array_not_matching_its_header(model_file: Path, tmp_path: Path) -> None:
-    def arrays(d: dict[str, np.ndarray]) -> None:
-        d["layers.1.params.1"] = np.zeros((1, 4))
-
-    rewrite(model_file, tmp_path / "m.npz", arrays=arrays)
-    with pytest.raises(
-        ModelFileError, match=r"'layers\.1\.params\.1' has shape \(1, 4\)"
-    ):
         load(tmp_path / "m.npz")
 
 
@@ -691,7 +921,11 @@ def test_resume_with_other_settings_warns(
 
 def test_resume_into_another_architecture_fails_cleanly(tmp_path: Path) -> None:
     run(mlp, lambda: SGD(0.1), 2, checkpoint_dir=tmp_path)
-    with pytest.raises(ModelFileError, match="does not fit this network"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer 0 differs: the file has Dense\(neurons=8, activation='tanh'\), "
+        r"this network has Dense\(neurons=5, activation='linear'\)",
+    ):
         run(
             lambda: NeuralNetwork(
                 [Dense(5), Dense(3)], SoftmaxCrossEntropy(), dtype=np.float64

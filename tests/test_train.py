@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -45,6 +47,27 @@ def _recording(trainer: Trainer) -> dict[int, list[np.ndarray]]:
 
     trainer._evaluate = wrapped  # type: ignore[method-assign]
     return seen
+
+
+def _first(
+    digits: tuple[np.ndarray, ...], n_train: int, n_test: int = 50
+) -> tuple[np.ndarray, ...]:
+    """The first ``n_train`` training and ``n_test`` test samples of a
+    ``digits`` fixture, in the order fit takes them: X, y, X_test, y_test."""
+    X_train, X_test, y_train, y_test = digits
+    return X_train[:n_train], y_train[:n_train], X_test[:n_test], y_test[:n_test]
+
+
+def _wrap_train_batch(net: NeuralNetwork, wrapper: Callable[..., float]) -> None:
+    """Route each ``net.train_batch(xb, yb)`` through ``wrapper(n, train, xb)``:
+    ``n`` counts the calls from 1, ``train()`` runs the real train_batch."""
+    original = net.train_batch
+    calls = itertools.count(1)
+
+    def train_batch(xb, yb, *args, **kwargs):
+        return wrapper(next(calls), lambda: original(xb, yb, *args, **kwargs), xb)
+
+    net.train_batch = train_batch  # type: ignore[method-assign]
 
 
 FIT = dict(epochs=30, eval_every=1, batch_size=20, verbose=False)
@@ -120,17 +143,12 @@ def test_without_early_stopping_training_runs_every_epoch(overfit) -> None:
 
 
 def test_same_seed_gives_bit_identical_parameters(digits) -> None:
-    X_train, X_test, y_train, y_test = digits
-
     def run() -> list[np.ndarray]:
         net = NeuralNetwork(
             [Dense(16, "relu", dropout=0.8), Dense(10)], SoftmaxCrossEntropy(), seed=5
         )
         Trainer(net, SGDMomentum(0.1, momentum=0.9)).fit(
-            X_train[:300],
-            y_train[:300],
-            X_test[:100],
-            y_test[:100],
+            *_first(digits, 300, 100),
             epochs=4,
             eval_every=2,
             batch_size=32,
@@ -144,8 +162,7 @@ def test_same_seed_gives_bit_identical_parameters(digits) -> None:
 
 
 def test_fit_twice_with_restart_is_identical_and_without_continues(digits) -> None:
-    X_train, X_test, y_train, y_test = digits
-    data = (X_train[:300], y_train[:300], X_test[:100], y_test[:100])
+    data = _first(digits, 300, 100)
     kwargs = dict(
         epochs=3, eval_every=1, batch_size=32, verbose=False, early_stopping=False
     )
@@ -208,18 +225,9 @@ def test_float64_network_trains_end_to_end(digits64) -> None:
     ids=["SGD", "SGDMomentum", "Adam"],
 )
 def test_float32_network_keeps_float32_parameters(optim, digits64) -> None:
-    X_train, X_test, y_train, y_test = (
-        digits64  # float64 data is cast, not the net upcast
-    )
     net = NeuralNetwork([Dense(16, "relu"), Dense(10)], SoftmaxCrossEntropy(), seed=0)
-    history = Trainer(net, optim).fit(
-        X_train[:300],
-        y_train[:300],
-        X_test[:100],
-        y_test[:100],
-        epochs=2,
-        eval_every=1,
-        verbose=False,
+    history = Trainer(net, optim).fit(  # float64 data is cast, not the net upcast
+        *_first(digits64, 300, 100), epochs=2, eval_every=1, verbose=False
     )
     assert history.train_loss[-1] < history.train_loss[0]
     assert all(p.dtype == np.float32 for p in net.params())
@@ -227,12 +235,13 @@ def test_float32_network_keeps_float32_parameters(optim, digits64) -> None:
 
 
 def test_one_hot_targets_and_regression_targets(digits) -> None:
-    X_train, _, y_train, _ = digits
-    X, y = X_train[:100], y_train[:100]
-    a = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=2), SGD(0.1))
-    b = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=2), SGD(0.1))
-    ha = a.fit(X, y, epochs=2, verbose=False)
-    hb = b.fit(X, np.eye(10)[y], epochs=2, verbose=False)
+    X, y = _first(digits, 100)[:2]
+
+    def fit(targets: np.ndarray) -> History:
+        net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=2)
+        return Trainer(net, SGD(0.1)).fit(X, targets, epochs=2, verbose=False)
+
+    ha, hb = fit(y), fit(np.eye(10)[y])
     np.testing.assert_allclose(ha.train_loss, hb.train_loss, rtol=1e-5)
     reg = Trainer(
         NeuralNetwork([Dense(4, "tanh"), Dense(1)], MeanSquaredError(), seed=0),
@@ -245,20 +254,18 @@ def test_one_hot_targets_and_regression_targets(digits) -> None:
 
 
 def test_every_sample_is_used_once_per_epoch_and_the_last_batch_is_kept(digits) -> None:
-    X_train, _, y_train, _ = digits
     net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy())
     sizes: list[int] = []
     seen_rows: list[np.ndarray] = []
-    original = net.train_batch
 
-    def spy(xb, yb, *args, **kwargs):
+    def spy(n: int, train: Callable[[], float], xb: np.ndarray) -> float:
         sizes.append(len(xb))
-        seen_rows.append(xb[:, :].copy())
-        return original(xb, yb, *args, **kwargs)
+        seen_rows.append(xb.copy())
+        return train()
 
-    net.train_batch = spy  # type: ignore[method-assign]
+    _wrap_train_batch(net, spy)
     Trainer(net, SGD(0.01)).fit(
-        X_train[:70], y_train[:70], epochs=2, batch_size=32, verbose=False
+        *_first(digits, 70)[:2], epochs=2, batch_size=32, verbose=False
     )
     assert sizes == [32, 32, 6, 32, 32, 6]
     epoch1 = np.concatenate(seen_rows[:3])
@@ -269,12 +276,8 @@ def test_every_sample_is_used_once_per_epoch_and_the_last_batch_is_kept(digits) 
 
 
 def test_the_last_epoch_is_always_evaluated(digits) -> None:
-    X_train, X_test, y_train, y_test = digits
     history = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy()), SGD(0.05)).fit(
-        X_train[:100],
-        y_train[:100],
-        X_test[:50],
-        y_test[:50],
+        *_first(digits, 100),
         epochs=7,
         eval_every=3,
         verbose=False,
@@ -293,53 +296,39 @@ def test_the_last_epoch_is_always_evaluated(digits) -> None:
 
 
 def test_a_non_finite_loss_stops_training_with_finite_parameters(digits) -> None:
-    X_train, X_test, y_train, y_test = digits
-    net = NeuralNetwork([Dense(32, "relu"), Dense(10)], SoftmaxCrossEntropy(), seed=1)
+    def network() -> NeuralNetwork:
+        return NeuralNetwork(
+            [Dense(32, "relu"), Dense(10)], SoftmaxCrossEntropy(), seed=1
+        )
+
+    net = network()
     with np.errstate(all="ignore"):
         history = Trainer(net, SGD(1e20)).fit(
-            X_train[:200],
-            y_train[:200],
-            X_test[:50],
-            y_test[:50],
-            epochs=3,
-            eval_every=1,
-            verbose=False,
+            *_first(digits, 200), epochs=3, eval_every=1, verbose=False
         )
     assert history.stop_reason == "non_finite_loss"
     assert history.stopped_epoch == 1 and history.stopped_batch is not None
     assert history.stopped_batch >= 1
     assert all(np.isfinite(p).all() for p in net.params())
-    fresh = NeuralNetwork([Dense(32, "relu"), Dense(10)], SoftmaxCrossEntropy(), seed=1)
+    fresh = network()
     fresh.build((64,))
-    for p, q in zip(
-        net.params(), fresh.params(), strict=True
-    ):  # nothing evaluated: the initial weights
+    # nothing evaluated: the initial weights
+    for p, q in zip(net.params(), fresh.params(), strict=True):
         np.testing.assert_array_equal(p, q)
 
 
 def test_a_non_finite_loss_after_an_evaluation_restores_the_best(digits) -> None:
-    X_train, X_test, y_train, y_test = digits
     net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=1)
     trainer = Trainer(net, SGD(0.05))
     seen = _recording(trainer)
-    calls = {"n": 0}
-    original = net.train_batch
 
-    def nan_in_epoch_3(xb, yb, *args, **kwargs):
-        calls["n"] += 1
-        loss = original(xb, yb, *args, **kwargs)
-        return math.nan if calls["n"] == 2 * 4 + 2 else loss  # 4 batches per epoch
+    def nan_in_epoch_3(n: int, train: Callable[[], float], xb: np.ndarray) -> float:
+        loss = train()
+        return math.nan if n == 2 * 4 + 2 else loss  # 4 batches per epoch
 
-    net.train_batch = nan_in_epoch_3  # type: ignore[method-assign]
+    _wrap_train_batch(net, nan_in_epoch_3)
     history = trainer.fit(
-        X_train[:128],
-        y_train[:128],
-        X_test[:50],
-        y_test[:50],
-        epochs=5,
-        eval_every=1,
-        batch_size=32,
-        verbose=False,
+        *_first(digits, 128), epochs=5, eval_every=1, batch_size=32, verbose=False
     )
     assert history.stop_reason == "non_finite_loss"
     assert (history.stopped_epoch, history.stopped_batch) == (3, 1)
@@ -350,28 +339,17 @@ def test_a_non_finite_loss_after_an_evaluation_restores_the_best(digits) -> None
 
 @pytest.mark.parametrize("k", [1, 3, 7])
 def test_keyboard_interrupt_returns_the_history(digits, k) -> None:
-    X_train, X_test, y_train, y_test = digits
     net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=1)
     trainer = Trainer(net, SGD(0.05))
-    calls = {"n": 0}
-    original = net.train_batch
 
-    def interrupt(xb, yb, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == k:
+    def interrupt(n: int, train: Callable[[], float], xb: np.ndarray) -> float:
+        if n == k:
             raise KeyboardInterrupt
-        return original(xb, yb, *args, **kwargs)
+        return train()
 
-    net.train_batch = interrupt  # type: ignore[method-assign]
-    history = trainer.fit(
-        X_train[:96],
-        y_train[:96],
-        X_test[:50],
-        y_test[:50],
-        epochs=5,
-        eval_every=1,
-        batch_size=32,
-        verbose=False,
+    _wrap_train_batch(net, interrupt)
+    history = trainer.fit(  # 3 batches per epoch
+        *_first(digits, 96), epochs=5, eval_every=1, batch_size=32, verbose=False
     )
     assert history.stop_reason == "interrupted" and history.interrupted
     assert history.stopped_epoch == (k - 1) // 3 + 1
@@ -384,39 +362,24 @@ def test_keyboard_interrupt_returns_the_history(digits, k) -> None:
 # -- output ----------------------------------------------------------------------------
 
 
+def _fit_and_capture(digits, capsys, *, verbose: bool, progress: bool | None):
+    """Two epochs on 100 digits; what they printed to stdout and stderr."""
+    trainer = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy()), SGD(0.05))
+    trainer.fit(
+        *_first(digits, 100), epochs=2, eval_every=1, verbose=verbose, progress=progress
+    )
+    return capsys.readouterr()
+
+
 def test_no_progress_bar_when_not_a_terminal_and_verbose_false_prints_nothing(
     digits, capsys
 ) -> None:
-    X_train, X_test, y_train, y_test = digits
-    trainer = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy()), SGD(0.05))
-    trainer.fit(
-        X_train[:100],
-        y_train[:100],
-        X_test[:50],
-        y_test[:50],
-        epochs=2,
-        eval_every=1,
-        verbose=False,
-        progress=None,
-    )
-    captured = capsys.readouterr()
+    captured = _fit_and_capture(digits, capsys, verbose=False, progress=None)
     assert captured.out == "" and captured.err == ""
 
 
 def test_progress_and_verbose_when_asked(digits, capsys) -> None:
-    X_train, X_test, y_train, y_test = digits
-    trainer = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy()), SGD(0.05))
-    trainer.fit(
-        X_train[:100],
-        y_train[:100],
-        X_test[:50],
-        y_test[:50],
-        epochs=2,
-        eval_every=1,
-        verbose=True,
-        progress=True,
-    )
-    captured = capsys.readouterr()
+    captured = _fit_and_capture(digits, capsys, verbose=True, progress=True)
     assert "training" in captured.err and "batch" in captured.err  # the tqdm bar
     assert "Validation loss after 1 epochs is" in captured.out
 
@@ -493,7 +456,7 @@ def test_non_finite_inputs(trainer, data, value) -> None:
         trainer.fit(X, y, verbose=False)
 
 
-def test_non_finite_targets(data) -> None:
+def test_non_finite_targets(trainer, data) -> None:
     X, _ = data
     reg = Trainer(NeuralNetwork([Dense(1)], MeanSquaredError()), SGD(0.1))
     y = np.zeros(20)
@@ -502,11 +465,10 @@ def test_non_finite_targets(data) -> None:
         reg.fit(X, y, verbose=False)
     one_hot = np.eye(3)[np.zeros(20, dtype=int)]
     one_hot[0, 0] = np.inf
-    clf = Trainer(NeuralNetwork([Dense(3)], SoftmaxCrossEntropy()), SGD(0.1))
     with pytest.raises(DataError, match=r"NaN or Inf"):
-        clf.fit(X, one_hot, verbose=False)
+        trainer.fit(X, one_hot, verbose=False)
     with pytest.raises(DataError, match=r"labels must be integers"):
-        clf.fit(X, np.where(np.arange(20) == 4, np.nan, 1.0), verbose=False)
+        trainer.fit(X, np.where(np.arange(20) == 4, np.nan, 1.0), verbose=False)
 
 
 def test_empty_arrays(trainer) -> None:
