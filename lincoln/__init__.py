@@ -25,6 +25,7 @@ from . import (
     serialization,
     train,
 )
+from ._version import __version__
 from .activations import LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .base import Operation, ParamOperation
 from .conv import BiasAdd2D, Conv2D_Op, Conv2DOp, FlattenOp
@@ -56,8 +57,6 @@ from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp, SGDMomentum
 from .pooling import AvgPool2DOp, MaxPool2DOp
 from .serialization import Checkpoint, load, load_checkpoint, save_checkpoint
 from .train import History, Trainer
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",

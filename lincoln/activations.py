@@ -167,6 +167,8 @@ def get_activation(spec: str | dict[str, Any] | Operation | None) -> Operation:
         return Linear()
     if isinstance(spec, Operation):
         return spec
+    if isinstance(spec, type) and issubclass(spec, Operation):
+        return spec()  # the class itself, e.g. activation=ReLU: one fresh instance
     kwargs: dict[str, Any] = {}
     if isinstance(spec, dict):
         kwargs = dict(spec)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ShapeError
+from .errors import DataError, ShapeError
 
 __all__ = ["Array", "Operation", "ParamOperation"]
 
@@ -228,6 +228,15 @@ class ParamOperation(Operation):
         return f"{type(self).__name__}(param shape={tuple(self.param.shape)})"
 
 
-def as_array(x: Any) -> np.ndarray:
-    """``np.asarray`` that leaves arrays alone (the common, fast case)."""
-    return x if isinstance(x, np.ndarray) else np.asarray(x)
+def as_array(x: Any, what: str = "input") -> np.ndarray:
+    """``np.asarray`` that leaves arrays alone (the common, fast case).
+
+    Raises:
+        DataError: ``x`` cannot be one array (e.g. rows of different lengths).
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{what} cannot be made into one array: {exc}") from None

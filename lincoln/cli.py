@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from . import config as cfg
+from ._version import __version__
 from .base import ParamOperation
 from .errors import ConfigError, GradientCheckError, LincolnError, ShapeError
 from .gradcheck import check_network
@@ -130,6 +131,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if history.interrupted:
         print("interrupted: the best parameters were kept", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if history.stop_reason == "non_finite_loss":
+        print(
+            f"lincoln train: error: the loss became NaN or Inf in epoch "
+            f"{history.stopped_epoch}, batch {history.stopped_batch}; training "
+            f"stopped (try a smaller learning rate)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     return 0
 
 
@@ -235,8 +244,9 @@ def _evaluation_experiment(
     spec: str | None, model_path: Path, net: NeuralNetwork
 ) -> cfg.Experiment:
     if spec is None:
-        if model_path.is_dir() and (model_path / "config.toml").is_file():
-            return cfg.load_config(model_path / "config.toml")
+        run_dir = model_path if model_path.is_dir() else model_path.parent
+        if (run_dir / "config.toml").is_file():  # a run directory, or a model in one
+            return cfg.load_config(run_dir / "config.toml")
         raise LincolnError(
             "evaluate: give --data CONFIG_OR_NAME (an experiment file, or one of "
             f"{', '.join(cfg.DATASETS)}); only a run directory holding config.toml "
@@ -432,9 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``lincoln`` argument parser (one sub-parser per command)."""
     parser = argparse.ArgumentParser(
         prog="lincoln",
-        usage="lincoln [-h] COMMAND ...",
+        usage="lincoln [-h] [--version] COMMAND ...",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"lincoln {__version__}")
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", help=argparse.SUPPRESS, prog="lincoln"
     )
@@ -659,9 +670,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.args = argv[2:] if argv[1:2] == ["--"] else argv[1:]
     else:
         args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         return int(args.func(args))
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) stopped reading: not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (LincolnError, OSError) as exc:  # a user's mistake: one line, no traceback
         print(f"lincoln {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR

@@ -32,6 +32,7 @@ the file, the key and the valid choices.
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import shutil
 import sys
@@ -56,7 +57,7 @@ from .losses import LOSSES, get_loss
 from .metrics import accuracy
 from .network import DTYPES, NeuralNetwork
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
-from .train import History, Trainer
+from .train import MONITORS, History, Trainer
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -109,8 +110,30 @@ SECTIONS: dict[str, dict[str, str]] = {
         "early_stopping": "true/false",
         "patience": "evaluations without improvement before stopping",
         "min_delta": "smallest improvement that counts",
+        "monitor": "val_loss or val_accuracy: what early stopping calls best",
         "restart": "true/false",
     },
+}
+
+
+def _is_int(value: Any, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+# what each [trainer] value must be: (test, description for the error message)
+_TRAINER_VALUES: dict[str, tuple[Any, str]] = {
+    "epochs": (lambda v: _is_int(v, 1), "a positive integer"),
+    "eval_every": (lambda v: _is_int(v, 1), "a positive integer"),
+    "batch_size": (lambda v: _is_int(v, 1), "a positive integer"),
+    "patience": (lambda v: _is_int(v, 1), "a positive integer"),
+    "seed": (lambda v: _is_int(v, 0), "a non-negative integer"),
+    "early_stopping": (lambda v: isinstance(v, bool), "true or false"),
+    "restart": (lambda v: isinstance(v, bool), "true or false"),
+    "min_delta": (
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+        "a number >= 0",
+    ),
+    "monitor": (lambda v: v in MONITORS, f"one of {', '.join(MONITORS)}"),
 }
 
 
@@ -165,7 +188,21 @@ def load_config(path: str | Path) -> Experiment:
                 raise _err(
                     path, f"{section}.{key}", f"unknown key; valid keys: {valid}"
                 )
+    for key, value in config.get("trainer", {}).items():
+        check, expected = _TRAINER_VALUES[key]
+        if not check(value):
+            raise _err(
+                path, f"trainer.{key}", f"must be {expected}, received {value!r}"
+            )
     return Experiment(path=path, config=config)
+
+
+def _layer_keys(layer_type: str) -> list[str]:
+    """The constructor arguments of a registered layer type."""
+    params = inspect.signature(LAYERS[layer_type]).parameters.values()
+    return [
+        p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
 
 
 def build_network(exp: Experiment) -> NeuralNetwork:
@@ -188,6 +225,15 @@ def build_network(exp: Experiment) -> NeuralNetwork:
                 f"unknown layer type {spec.get('type')!r}; choose one of: "
                 f"{', '.join(LAYERS)}",
             )
+        accepted = _layer_keys(spec["type"])
+        for name in spec:
+            if name != "type" and name not in accepted:
+                raise _err(
+                    exp.path,
+                    f"{key}.{name}",
+                    f"unknown key for a {spec['type']} layer; valid keys: type, "
+                    + ", ".join(accepted),
+                )
         try:
             layers.append(layer_from_config(spec))
         except ConfigError as exc:
@@ -338,6 +384,8 @@ def run_experiment(
         wall time) and the trainer (whose ``net`` is the trained network).
     """
     exp = experiment if isinstance(experiment, Experiment) else load_config(experiment)
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise LincolnError(f"--out {out}: exists and is not a directory")
     net = build_network(exp)
     optim = build_optimizer(exp)
     X_train, y_train, X_test, y_test = load_data(exp, dtype=net.dtype)

@@ -19,6 +19,11 @@ Each check raises :class:`~lincoln.errors.GradientCheckError` on a disagreement,
 naming what was checked, which gradient, the largest relative error, where it is
 and both values there, and otherwise returns a :class:`GradientCheckReport`.
 
+A full check costs two forward passes per entry checked: minutes for a network of a
+few hundred thousand parameters. ``max_checks=k`` (:func:`check_network`,
+:func:`check_operation`) checks at most ``k`` entries of each array instead,
+chosen by a seeded generator; ``report.checked`` says how many were.
+
 Everything is computed in float64: in float32 the rounding of the forward pass
 (~1e-7 relative) divided by a step of 1e-6 swamps the derivative.
 
@@ -102,18 +107,50 @@ def numerical_gradient(
     eps = _positive("numerical_gradient", "eps", eps)
     grad = np.empty(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
-        original = float(x[idx])
-        try:
-            x[idx] = original + eps
-            plus_at = float(x[idx])
-            f_plus = float(f(x))
-            x[idx] = original - eps
-            minus_at = float(x[idx])
-            f_minus = float(f(x))
-        finally:
-            x[idx] = original
-        grad[idx] = (f_plus - f_minus) / (plus_at - minus_at)
+        grad[idx] = _central_difference(f, x, idx, eps)
     return grad
+
+
+def _central_difference(
+    f: Callable[[Array], float], x: Array, idx: tuple[int, ...], eps: float
+) -> float:
+    """The central difference of ``f`` along element ``idx`` of ``x`` (moved in
+    place and restored, also when ``f`` raises)."""
+    original = float(x[idx])
+    try:
+        x[idx] = original + eps
+        plus_at = float(x[idx])
+        f_plus = float(f(x))
+        x[idx] = original - eps
+        minus_at = float(x[idx])
+        f_minus = float(f(x))
+    finally:
+        x[idx] = original
+    return (f_plus - f_minus) / (plus_at - minus_at)
+
+
+def _sample(
+    size: int, max_checks: int | None, rng: np.random.Generator
+) -> Array | None:
+    """Sorted flat indices of ``max_checks`` distinct entries out of ``size``, drawn
+    from ``rng``; None (every entry) when ``max_checks`` is None or >= ``size``."""
+    if max_checks is None or max_checks >= size:
+        return None
+    return np.sort(rng.choice(size, size=max_checks, replace=False))
+
+
+def _numerical(
+    f: Callable[[Array], float], x: Array, eps: float, flat: Array | None
+) -> Array:
+    """The numerical gradient of ``f`` at ``x``: every entry (``flat`` None), or
+    only the entries at the flat indices ``flat``, as a 1-D array."""
+    if flat is None:
+        return numerical_gradient(f, x, eps)
+    values = np.empty(len(flat), dtype=np.float64)
+    for k, i in enumerate(flat):
+        idx = tuple(int(j) for j in np.unravel_index(int(i), x.shape))
+        values[k] = _central_difference(f, x, idx, eps)
+    return values
 
 
 # -- reports --------------------------------------------------------------------------
@@ -139,6 +176,9 @@ class GradientComparison:
         analytic: the backpropagated value there.
         numerical: the numerical value there.
         passed: whether ``max_rel_error <= rtol``.
+        checked: how many entries were compared (all of them unless the check
+            was given ``max_checks``); the errors above are over these entries.
+        size: how many entries the gradient has.
     """
 
     name: str
@@ -149,6 +189,13 @@ class GradientComparison:
     analytic: float
     numerical: float
     passed: bool
+    checked: int = 0
+    size: int = 0
+
+    @property
+    def sampled(self) -> bool:
+        """True when only some of the entries were compared (``max_checks``)."""
+        return self.checked < self.size
 
 
 @dataclass
@@ -186,9 +233,22 @@ class GradientCheckReport:
         """Mean absolute difference per gradient name."""
         return {k: c.mean_abs_diff for k, c in self.comparisons.items()}
 
+    @property
+    def checked(self) -> dict[str, int]:
+        """How many entries were compared, per gradient name (each gradient's
+        size, unless the check was given ``max_checks``)."""
+        return {k: c.checked for k, c in self.comparisons.items()}
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """How many entries each gradient has, per gradient name."""
+        return {k: c.size for k, c in self.comparisons.items()}
+
     def __repr__(self) -> str:
         parts = ", ".join(
-            f"{k}: {c.max_rel_error:.2e}" for k, c in self.comparisons.items()
+            f"{k}: {c.max_rel_error:.2e}"
+            + (f" ({c.checked} of {c.size} entries)" if c.sampled else "")
+            for k, c in self.comparisons.items()
         )
         status = "passed" if self.passed else "FAILED"
         return (
@@ -197,30 +257,44 @@ class GradientCheckReport:
 
 
 def _compare(
-    name: str, analytic: Array, numerical: Array, rtol: float, atol: float
+    name: str,
+    analytic: Array,
+    numerical: Array,
+    rtol: float,
+    atol: float,
+    flat: Array | None = None,
 ) -> GradientComparison:
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numerical, dtype=np.float64)
+    """Compare a backpropagated gradient with a numerical one: every entry, or
+    (``flat`` given) only the entries at those flat indices, whose numerical
+    values ``numerical`` then holds, in order."""
+    full = np.asarray(analytic, dtype=np.float64)
+    a = full.reshape(-1) if flat is None else full.reshape(-1)[flat]
+    n = np.asarray(numerical, dtype=np.float64).reshape(-1)
     if a.size == 0:
-        return GradientComparison(name, 0.0, 0.0, 0.0, (), 0.0, 0.0, True)
+        return GradientComparison(
+            name, 0.0, 0.0, 0.0, (), 0.0, 0.0, True, checked=0, size=full.size
+        )
     diff = np.abs(a - n)
     scale = np.maximum(np.abs(a), np.abs(n)) + atol / rtol
     with np.errstate(invalid="ignore", over="ignore"):
         rel = diff / scale
     # a NaN or Inf anywhere is the worst possible disagreement
     rel = np.where(np.isfinite(a) & np.isfinite(n), rel, np.inf)
-    flat = int(np.argmax(rel))
-    index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-    max_rel = float(rel.flat[flat])
+    worst = int(np.argmax(rel))
+    at = worst if flat is None else int(flat[worst])
+    index = tuple(int(i) for i in np.unravel_index(at, full.shape))
+    max_rel = float(rel[worst])
     return GradientComparison(
         name=name,
         max_rel_error=max_rel,
         max_abs_diff=float(np.max(diff)),
         mean_abs_diff=float(np.mean(diff)),
         index=index,
-        analytic=float(a[index]),
-        numerical=float(n[index]),
+        analytic=float(a[worst]),
+        numerical=float(n[worst]),
         passed=bool(max_rel <= rtol),
+        checked=int(a.size),
+        size=int(full.size),
     )
 
 
@@ -236,6 +310,11 @@ def _finish(
             f"largest relative error {worst.max_rel_error:.3e} at index {worst.index}: "
             f"backprop {worst.analytic!r}, numerical {worst.numerical!r} "
             f"(rtol={report.rtol:g}, atol={report.atol:g}"
+            + (
+                f"; {worst.checked} of its {worst.size} entries checked"
+                if worst.sampled
+                else ""
+            )
             + (f"; also failed: {others}" if others else "")
             + ")"
         )
@@ -314,6 +393,17 @@ def _positive(owner: str, name: str, value: Any) -> float:
     return float(value)
 
 
+def _max_checks(owner: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(
+            f"{owner}: max_checks must be None (check every entry) or an integer "
+            f">= 1, received max_checks={value!r}"
+        )
+    return int(value)
+
+
 def _tolerances(
     owner: str, eps: float, rtol: float, atol: float
 ) -> tuple[float, float, float]:
@@ -336,6 +426,7 @@ def check_operation(
     atol: float = 1e-7,
     seed: int = 0,
     raise_exception: bool = True,
+    max_checks: int | None = None,
 ) -> GradientCheckReport:
     """Check an operation's ``backward`` against central differences, in float64.
 
@@ -361,17 +452,27 @@ def check_operation(
         eps: finite-difference step.
         rtol, atol: an element fails when
             ``|backprop - numerical| > atol + rtol * max(|backprop|, |numerical|)``.
-        seed: seed of the random ``output_grad``.
+        seed: seed of the random ``output_grad``, and of the choice of entries
+            when ``max_checks`` is given.
         raise_exception: False to return a failing report instead of raising.
+        max_checks: None (the default) checks every entry of the input and of
+            the parameter. An integer ``k`` checks at most ``k`` entries of each,
+            distinct and chosen uniformly by a generator seeded with ``seed``
+            (so a check is reproducible), which costs ``2 * k`` forward passes
+            per array instead of two per entry. Every entry of the backpropagated
+            gradient is still computed; only the numerical reference is sampled.
 
     Returns:
-        A :class:`GradientCheckReport` with comparisons ``"input"`` (and ``"param"``).
+        A :class:`GradientCheckReport` with comparisons ``"input"`` (and
+        ``"param"``); ``report.checked`` says how many entries of each were
+        compared.
 
     Raises:
         GradientCheckError: a gradient disagrees; the message names the
             operation, the gradient, the largest relative error, its index and
             both values there.
-        ConfigError: non-positive ``eps``, ``rtol`` or ``atol``.
+        ConfigError: non-positive ``eps``, ``rtol`` or ``atol``, or a
+            ``max_checks`` that is neither None nor an integer >= 1.
         TypeError: ``op`` is not an Operation.
         ShapeError: whatever the operation itself raises for a bad shape.
 
@@ -383,6 +484,7 @@ def check_operation(
     if not isinstance(op, Operation):
         raise TypeError(f"check_operation: op must be an Operation, received {op!r}")
     eps, rtol, atol = _tolerances("check_operation", eps, rtol, atol)
+    max_checks = _max_checks("check_operation", max_checks)
     x = np.array(input_, dtype=np.float64)  # a copy: perturbed in place below
     pop = op if isinstance(op, ParamOperation) else None
     # the user's parameter array: swapped for a float64 copy during the check
@@ -396,20 +498,24 @@ def check_operation(
             pop.param = np.array(original_param, dtype=np.float64)
             pop.needs_input_grad = True
         out = np.array(op.forward(x, inference=False), dtype=np.float64)
-        g = np.random.default_rng(seed).standard_normal(out.shape)
+        rng = np.random.default_rng(seed)
+        g = rng.standard_normal(out.shape)  # then rng picks the entries to check
         input_grad = np.array(op.backward(g), dtype=np.float64)
 
         def f(_: Array) -> float:
             randomness.rewind()
             return float(np.sum(g * op.forward(x, inference=False)))
 
+        flat = _sample(x.size, max_checks, rng)
         report.comparisons["input"] = _compare(
-            "input", input_grad, numerical_gradient(f, x, eps), rtol, atol
+            "input", input_grad, _numerical(f, x, eps, flat), rtol, atol, flat
         )
         if pop is not None:
             param_grad = np.array(pop.param_grad, dtype=np.float64)
+            flat = _sample(pop.param.size, max_checks, rng)
+            numerical = _numerical(f, pop.param, eps, flat)
             report.comparisons["param"] = _compare(
-                "param", param_grad, numerical_gradient(f, pop.param, eps), rtol, atol
+                "param", param_grad, numerical, rtol, atol, flat
             )
     finally:
         state.restore()
@@ -481,6 +587,8 @@ def check_network(
     rtol: float = 1e-5,
     atol: float = 1e-7,
     raise_exception: bool = True,
+    max_checks: int | None = None,
+    seed: int = 0,
 ) -> GradientCheckReport:
     """Check every parameter gradient of a network against central differences.
 
@@ -501,16 +609,30 @@ def check_network(
         X: a (small) batch of inputs.
         y: its targets.
         eps, rtol, atol, raise_exception: as in :func:`check_operation`.
+        max_checks: None (the default) checks every entry of every parameter:
+            two forward passes of the whole network per entry, which takes
+            minutes for a few hundred thousand parameters. An integer ``k``
+            checks at most ``k`` entries of each parameter (all of a parameter
+            with ``k`` entries or fewer), distinct and chosen uniformly by a
+            generator seeded with ``seed``: at most ``2 * k`` forward passes per
+            parameter. The backpropagated gradients are still computed in full;
+            only the numerical reference is sampled, so a gradient wrong in a
+            few entries only may be missed, one wrong throughout will not.
+        seed: seed of the generator choosing the entries (only with
+            ``max_checks``).
 
     Returns:
         A :class:`GradientCheckReport` with one comparison per parameter, named
         as in ``net.named_params()`` (``"layers.0.params.0"``...): use
-        ``report.max_rel_errors`` and ``report.mean_abs_diffs``.
+        ``report.max_rel_errors``, ``report.mean_abs_diffs``, and
+        ``report.checked`` (entries compared per parameter) against
+        ``report.sizes``.
 
     Raises:
         GradientCheckError: a parameter's gradient disagrees.
         ConfigError: the network is float32 (its rounding swamps central
-            differences), or non-positive ``eps``, ``rtol`` or ``atol``.
+            differences), non-positive ``eps``, ``rtol`` or ``atol``, or a
+            ``max_checks`` that is neither None nor an integer >= 1.
         TypeError: ``net`` is not a NeuralNetwork.
     """
     if not isinstance(net, NeuralNetwork):
@@ -522,6 +644,7 @@ def check_network(
             f"NeuralNetwork(..., dtype=np.float64)"
         )
     eps, rtol, atol = _tolerances("check_network", eps, rtol, atol)
+    max_checks = _max_checks("check_network", max_checks)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if y.dtype.kind == "f":
@@ -543,10 +666,13 @@ def check_network(
         randomness.rewind()
         return net.forward_loss(X, y)
 
+    rng = np.random.default_rng(seed)
+    chosen = [_sample(param.size, max_checks, rng) for _, param in net.named_params()]
     try:
         analytic = backprop()
         numerical = [
-            numerical_gradient(f, param, eps) for _, param in net.named_params()
+            _numerical(f, param, eps, flat)
+            for (_, param), flat in zip(net.named_params(), chosen, strict=True)
         ]
         backprop()  # leave caches and param_grads describing the unperturbed network
     finally:
@@ -556,8 +682,8 @@ def check_network(
         rtol=rtol,
         atol=atol,
     )
-    for (name, _), grad, num in zip(
-        net.named_params(), analytic, numerical, strict=True
+    for (name, _), grad, num, flat in zip(
+        net.named_params(), analytic, numerical, chosen, strict=True
     ):
-        report.comparisons[name] = _compare(name, grad, num, rtol, atol)
+        report.comparisons[name] = _compare(name, grad, num, rtol, atol, flat)
     return _finish(report, "central differences of the loss", raise_exception)

@@ -152,7 +152,8 @@ class Layer:
             raise ShapeError(
                 f"{type(self).__name__}: built for inputs of shape "
                 f"(batch, {', '.join(map(str, self._input_shape or ()))}), received "
-                f"shape {input_.shape}; set layer.first = True to rebuild it"
+                f"shape {input_.shape} (a layer takes the shape of its first input; "
+                f"set layer.first = True to rebuild it with new weights)"
             )
         self.input_ = input_
         for operation in self.operations:
@@ -165,9 +166,7 @@ class Layer:
     def _batch_error(self) -> ShapeError:
         # name the first operation whose output lost the batch size
         batch = self.input_.shape[:1]
-        culprit = next(
-            op for op in self.operations if np.shape(op.output)[:1] != batch
-        )
+        culprit = next(op for op in self.operations if np.shape(op.output)[:1] != batch)
         return ShapeError(
             f"{type(self).__name__}: {type(culprit).__name__}._output must keep the "
             f"batch size; input shape {culprit.input_.shape}, output shape "

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Array, Operation
+from .base import Array, Operation, as_array
 from .errors import ConfigError, DataError, ShapeError
 from .layers import Layer
 from .losses import Loss
@@ -110,7 +110,7 @@ class NeuralNetwork:
     # -- the training step ------------------------------------------------------
 
     def _prepare(self, X: Any) -> Array:
-        X = X if isinstance(X, np.ndarray) else np.asarray(X)
+        X = as_array(X, "NeuralNetwork: the inputs")
         if X.dtype != self.dtype:
             if X.dtype.kind not in "biuf":
                 raise DataError(
@@ -170,6 +170,11 @@ class NeuralNetwork:
         For a classifier these are the logits; ``argmax(axis=1)`` gives classes.
         """
         X = self._prepare(X)
+        # the sum is finite when every value is (or overflowed: count to be sure)
+        if not np.isfinite(np.sum(X, dtype=np.float64)):
+            bad = int(np.count_nonzero(~np.isfinite(X)))
+            if bad:
+                raise DataError(f"predict: the inputs contain {bad} NaN or Inf values")
         if (
             isinstance(batch_size, bool)
             or not isinstance(batch_size, (int, np.integer))

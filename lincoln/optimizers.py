@@ -164,6 +164,16 @@ class Optimizer:
                 f"{name}: exponential decay needs final_lr > 0 "
                 f"(a constant factor never reaches 0), received final_lr={final_lr!r}"
             )
+        if decay_type is None and self.final_lr not in (0.0, self.lr):
+            raise ConfigError(
+                f"{name}: final_lr={final_lr!r} has no effect without a decay_type; "
+                f"give decay_type='linear' or 'exponential'"
+            )
+        if decay_type is not None and self.final_lr > self.lr:
+            raise ConfigError(
+                f"{name}: final_lr must not exceed lr for a decay, received "
+                f"lr={lr!r}, final_lr={final_lr!r}"
+            )
         self.decay_type = decay_type
         self.weight_decay = _check_real(name, "weight_decay", weight_decay, low=0.0)
         self.decay_per_epoch = 0.0 if decay_type == "linear" else 1.0

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .base import Array
+from .base import Array, as_array
 from .errors import (
     ConfigError,
     DataError,
@@ -63,6 +63,8 @@ logger = logging.getLogger("lincoln.train")
 # A library does not print through logging unless the application configures it:
 # verbose=False must stay silent (verbose=True writes through tqdm).
 logger.addHandler(logging.NullHandler())
+
+MONITORS = ("val_loss", "val_accuracy")
 
 STOP_REASONS = ("completed", "early_stopping", "non_finite_loss", "interrupted")
 
@@ -98,6 +100,14 @@ class History:
     stop_reason: str = "completed"
     stopped_epoch: int | None = None
     stopped_batch: int | None = None
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        """Validation accuracy of the best evaluation (the model ``fit`` leaves
+        in the network when early stopping is on); None if not recorded."""
+        if self.best_epoch is None or not self.val_accuracy:
+            return None
+        return self.val_accuracy[self.epochs.index(self.best_epoch)]
 
     @property
     def interrupted(self) -> bool:
@@ -162,8 +172,8 @@ def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Ar
             NaN or Inf values, labels that do not fit the network's outputs.
         ShapeError: targets whose shape does not fit the network's output.
     """
-    X = X if isinstance(X, np.ndarray) else np.asarray(X)
-    y = y if isinstance(y, np.ndarray) else np.asarray(y)
+    X = as_array(X, f"fit: X_{name}")
+    y = as_array(y, f"fit: y_{name}")
     for arr, what in ((X, f"X_{name}"), (y, f"y_{name}")):
         if arr.dtype.kind not in "biuf":
             raise DataError(
@@ -182,6 +192,13 @@ def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Ar
         )
     X = np.ascontiguousarray(X, dtype=net.dtype)
     _check_finite(X, f"X_{name}")
+    built_for = net.input_shape
+    if built_for is not None and X.shape[1:] != built_for:
+        raise ShapeError(
+            f"fit: X_{name} has samples of shape {X.shape[1:]}, but the network "
+            f"was built for samples of shape {built_for}"
+            + (" (the shape of X_train)" if name != "train" else "")
+        )
     out_shape = net.forward(X[:1], inference=True).shape[1:]
     if isinstance(net.loss, SoftmaxCrossEntropy) and (
         y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and out_shape != (1,))
@@ -198,7 +215,25 @@ def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Ar
             f"(samples, {', '.join(map(str, out_shape))}) to "
             f"match the network's output, received shape {y.shape}"
         )
+    if isinstance(net.loss, SoftmaxCrossEntropy):
+        _check_distributions(y, f"y_{name}")
     return X, y
+
+
+def _check_distributions(y: Array, what: str) -> None:
+    """One-hot (or soft) targets: each row non-negative and summing to 1."""
+    if y.min() < 0:
+        raise DataError(
+            f"fit: {what} holds one-hot rows, which cannot be negative; received a "
+            f"minimum of {float(y.min())}"
+        )
+    sums = y.sum(axis=1, dtype=np.float64)
+    off = np.flatnonzero(np.abs(sums - 1.0) > 1e-3)
+    if off.size:
+        raise DataError(
+            f"fit: {what} holds one-hot rows, which must each sum to 1; row "
+            f"{int(off[0])} sums to {float(sums[off[0]]):.4g} ({off.size} rows do not)"
+        )
 
 
 def _check_finite(arr: Array, what: str) -> None:
@@ -318,6 +353,7 @@ class Trainer:
         early_stopping: bool = True,
         patience: int = 1,
         min_delta: float = 0.0,
+        monitor: str = "val_loss",
         verbose: bool = True,
         progress: bool | None = None,
         eval_batch_size: int = 1024,
@@ -339,7 +375,10 @@ class Trainer:
                 improvement, and end with the best evaluation's parameters.
             patience: evaluations without improvement tolerated; 1 (default)
                 stops at the first one, as the book does.
-            min_delta: an improvement must lower the validation loss by more than this.
+            min_delta: an improvement must better the monitored value by more than this.
+            monitor: what "best" means for early stopping and the restored
+                parameters: ``"val_loss"`` (the book's rule, default) or
+                ``"val_accuracy"`` (classifiers only).
             verbose: write a line per evaluation (through tqdm.write, and the
                 ``lincoln.train`` logger at INFO).
             progress: show a progress bar; None shows it only on a terminal.
@@ -371,6 +410,18 @@ class Trainer:
             raise ConfigError(
                 f"fit: min_delta must be >= 0, received min_delta={min_delta!r}"
             )
+        if monitor not in MONITORS:
+            raise ConfigError(
+                f"fit: monitor must be one of {', '.join(MONITORS)}, received "
+                f"monitor={monitor!r}"
+            )
+        if monitor == "val_accuracy" and not isinstance(
+            self.net.loss, SoftmaxCrossEntropy
+        ):
+            raise ConfigError(
+                "fit: monitor='val_accuracy' needs a classifier (SoftmaxCrossEntropy "
+                f"loss); this network's loss is {self.net.loss!r}"
+            )
         if (X_test is None) != (y_test is None):
             raise DataError("fit: give both X_test and y_test, or neither")
 
@@ -391,7 +442,10 @@ class Trainer:
         # and a copy of them at the best evaluation
         state = self.net.state_dict()
         best_state = {name: a.copy() for name, a in state.items()}
-        best_loss = self.best_loss if not restart else math.inf
+        # a best carried over from an earlier fit counts only for the same measure
+        carried = not restart and getattr(self, "_monitor", "val_loss") == monitor
+        best_loss = self.best_loss if carried else math.inf
+        self._monitor = monitor
         bad_evals = 0
         rng = np.random.default_rng(seed)
         n = X_train.shape[0]
@@ -401,6 +455,7 @@ class Trainer:
             "early_stopping": early_stopping,
             "patience": patience,
             "min_delta": float(min_delta),
+            "monitor": monitor,
             "n_train": n,
         }
         start_epoch = 0
@@ -433,18 +488,22 @@ class Trainer:
                 for batch, start in enumerate(range(0, n, batch_size)):
                     xb = X_epoch[start : start + batch_size]
                     yb = y_epoch[start : start + batch_size]
-                    loss = self.net.train_batch(xb, yb)
+                    # a diverging network overflows on its way to a NaN loss;
+                    # that is caught just below, with a message of our own
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        loss = self.net.train_batch(xb, yb)
                     if not math.isfinite(loss):
                         history.stop_reason = "non_finite_loss"
                         history.stopped_epoch, history.stopped_batch = epoch, batch
+                        restored = (
+                            f"the parameters of epoch {history.best_epoch}"
+                            if history.best_epoch
+                            else "the parameters training started from"
+                        )
                         self._say(
-                            f"loss became {loss} in epoch {epoch}, batch {batch}; "
-                            f"training stopped"
-                            + (
-                                f", parameters of epoch {history.best_epoch} restored"
-                                if history.best_epoch
-                                else ""
-                            ),
+                            f"Training stopped: the loss became {loss} in epoch "
+                            f"{epoch}, batch {batch} (try a smaller learning rate); "
+                            f"{restored} were restored",
                             verbose,
                             level=logging.WARNING,
                         )
@@ -471,8 +530,10 @@ class Trainer:
                         if "accuracy" in metrics
                         else ""
                     )
-                    if val_loss < best_loss - min_delta:
-                        best_loss = val_loss
+                    # lower is better: the loss, or the accuracy negated
+                    score = val_loss if monitor == "val_loss" else -metrics["accuracy"]
+                    if score < best_loss - min_delta:
+                        best_loss = score
                         bad_evals = 0
                         history.best_epoch, history.best_val_loss = epoch, val_loss
                         for name, src in state.items():
@@ -488,8 +549,8 @@ class Trainer:
                         bad_evals += 1
                         self._say(
                             f"Validation loss after {epoch} epochs is {val_loss:.3f}"
-                            f"{acc}, no better than {best_loss:.3f} (epoch "
-                            f"{history.best_epoch})",
+                            f"{acc}, no better than epoch {history.best_epoch}'s "
+                            f"{monitor} {abs(best_loss):.4g}",
                             verbose,
                         )
                         if early_stopping and bad_evals >= patience:

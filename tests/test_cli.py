@@ -378,9 +378,15 @@ def test_evaluate_model_file_with_config_or_data_name(
 
 
 def test_evaluate_model_file_needs_data(
-    trained_run: Path, capsys: pytest.CaptureFixture[str]
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["evaluate", str(trained_run / "model.npz")]) == 1
+    # a model inside a run directory uses the config.toml beside it
+    assert cli.main(["evaluate", str(trained_run / "model.npz")]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    # a model on its own needs --data
+    alone = tmp_path / "alone.npz"
+    alone.write_bytes((trained_run / "model.npz").read_bytes())
+    assert cli.main(["evaluate", str(alone)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--data" in err
     assert cli.main(["evaluate", str(trained_run), "--data", "digitz"]) == 1

@@ -1,4 +1,4 @@
-"""Tests of lincoln.datasets.mnist: search order, downloads, checks and shapes.
+"""Tests of lincoln.datasets.mnist: search order, path=, downloads, checks, shapes.
 
 Every test but the last runs on tiny IDX files written into tmp_path, with the
 network replaced by a fake ``_download``; the last loads the real Fashion-MNIST that
@@ -136,11 +136,84 @@ def test_search_order_path_then_lincoln_data_then_cache(
 def test_incomplete_folder_is_skipped(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    explicit = make_set(tmp_path / "explicit", 2, 1)
-    (explicit / FILE_NAMES[3]).unlink()
     monkeypatch.setenv("LINCOLN_DATA", str(tmp_path / "data"))
-    make_set(tmp_path / "data" / "mnist", 7, 1)
-    assert len(load_mnist(explicit)[0]) == 7
+    partial = make_set(tmp_path / "data" / "mnist", 2, 1)
+    (partial / FILE_NAMES[3]).unlink()
+    make_set(tmp_path / "data", 7, 1)
+    assert len(load_mnist()[0]) == 7
+
+
+# ------------------------------------------------------------- an explicit path=
+
+
+def _usual_places_full(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Put a complete data set (of 7 training rows) everywhere but path=."""
+    monkeypatch.setenv("LINCOLN_DATA", str(tmp_path / "data"))
+    for name in ("mnist", "fashion-mnist"):
+        make_set(tmp_path / "data" / name, 7, 1)
+        make_set(tmp_path / "xdg" / "lincoln" / name, 7, 1)
+    make_set(tmp_path / "data", 7, 1)
+    make_set(_no_system_dirs(monkeypatch, tmp_path), 7, 1)
+
+
+@pytest.mark.parametrize("loader", [load_mnist, load_fashion_mnist])
+@pytest.mark.parametrize("state", ["missing-folder", "empty-folder", "one-file-short"])
+def test_explicit_path_without_the_files_never_falls_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, loader: object, state: str
+) -> None:
+    _usual_places_full(monkeypatch, tmp_path)
+    explicit = tmp_path / "explicit"
+    if state == "empty-folder":
+        explicit.mkdir()
+    elif state == "one-file-short":
+        (make_set(explicit, 2, 1) / FILE_NAMES[1]).unlink()
+    with pytest.raises(DatasetNotFoundError, match=r"download=False") as info:
+        loader(explicit, download=False)  # type: ignore[operator]
+    message = str(info.value)
+    assert f"  {explicit} (path=): " in message
+    if state == "missing-folder":
+        assert "no such folder" in message
+        assert not explicit.exists()
+    if state == "one-file-short":
+        assert f"missing {FILE_NAMES[1]}" in message
+    assert "only folder used" in message and "leave path= out" in message
+    # the complete copies elsewhere were not used, nor even listed as searched
+    for line in message.splitlines()[1:]:
+        assert not line.startswith(f"  {tmp_path / 'data'}")
+        assert not line.startswith(f"  {tmp_path / 'xdg'}")
+
+
+def test_explicit_path_downloads_only_into_that_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _usual_places_full(monkeypatch, tmp_path)
+    urls: list[str] = []
+    written: list[Path] = []
+
+    def offline(url: str, dest: Path) -> None:
+        urls.append(url)
+        written.append(dest.parent)
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(mnist, "_download", offline)
+    explicit = tmp_path / "explicit"
+    with pytest.raises(DatasetNotFoundError, match="no network") as info:
+        load_mnist(explicit)
+    assert f"  {explicit} (path=): 0 of 4 files" in str(info.value)
+    assert f"into {explicit} failed" in str(info.value)
+    assert urls and set(written) == {explicit}
+    assert list(explicit.iterdir()) == []  # created to download into, no leftovers
+
+
+def test_nonexistent_path_ignores_the_installed_fashion_mnist() -> None:
+    """The reviewer's case: /usr/share/datasets/fashion-mnist holds the data set
+    (when the Debian package is installed), yet path= names another folder."""
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_fashion_mnist(path="/nonexistent", download=False)
+    message = str(info.value)
+    assert "  /nonexistent (path=): no such folder" in message
+    assert "  /usr/share/datasets/fashion-mnist (" not in message
+    assert isinstance(info.value, FileNotFoundError)
 
 
 def test_fashion_uses_its_own_folder_name(
@@ -181,12 +254,11 @@ def test_offline_error_lists_every_folder(
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(mnist, "_download", offline)
-    explicit = tmp_path / "explicit"
+    cache = tmp_path / "xdg" / "lincoln" / "fashion-mnist"
     with pytest.raises(DatasetNotFoundError) as info:
-        load_fashion_mnist(explicit)
+        load_fashion_mnist()
     message = str(info.value)
     for folder in (
-        explicit,
         tmp_path / "data" / "fashion-mnist",
         tmp_path / "data",
         tmp_path / "xdg" / "lincoln" / "fashion-mnist",
@@ -198,7 +270,7 @@ def test_offline_error_lists_every_folder(
     assert "apt-get install dataset-fashion-mnist" in message
     assert "LINCOLN_DATA" in message and "path=" in message
     assert urls and urls[0].startswith("http://fashion-mnist.s3-website")
-    assert list(explicit.iterdir()) == []  # the download folder holds no leftovers
+    assert list(cache.iterdir()) == []  # the download folder holds no leftovers
     assert isinstance(info.value, FileNotFoundError)
 
 
@@ -272,10 +344,13 @@ def test_download_goes_into_explicit_path_and_only_missing_files(
     _accept(monkeypatch, source)
     explicit = make_set(tmp_path / "explicit", 5, 2)
     (explicit / FILE_NAMES[2]).unlink()
+    monkeypatch.setenv("LINCOLN_DATA", str(tmp_path / "data"))
+    make_set(tmp_path / "data" / "mnist", 7, 3)  # complete, but not path=
     calls: list[str] = []
     monkeypatch.setattr(mnist, "_download", _serve_from(source, calls))
     assert load_mnist(explicit)[2].shape == (2, 784)
     assert calls == [mnist._MNIST.mirrors[0] + FILE_NAMES[2]]
+    assert (explicit / FILE_NAMES[2]).is_file()
     assert not (tmp_path / "xdg").exists()
 
 

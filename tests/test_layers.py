@@ -82,7 +82,7 @@ def test_layer_fed_a_different_width_after_building(rng) -> None:
     with pytest.raises(
         ShapeError,
         match=r"Dense: built for inputs of shape \(batch, 3\), "
-        r"received shape \(5, 6\); set layer.first = True",
+        r"received shape \(5, 6\) \(a layer takes the shape of its first input",
     ):
         layer.forward(rng.standard_normal((5, 6)))
     # a different batch size is fine

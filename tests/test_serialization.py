@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -277,7 +278,7 @@ def test_another_activation_is_refused_naming_the_layer(relu_file: Path) -> None
     refused(
         relu_net(activation="sigmoid"),
         relu_file,
-        r"^" + str(relu_file).replace("\\", "\\\\") + r": layer 0 differs: the file "
+        "^" + re.escape(str(relu_file)) + r": layer 0 differs: the file "
         r"has Dense\(activation='relu'\), this network has "
         r"Dense\(activation='sigmoid'\)$",
     )
@@ -337,7 +338,9 @@ def test_layer_sizes_and_count_must_match(relu_file: Path) -> None:
         r"Dense\(neurons=17\)",
     )
     deeper = NeuralNetwork(
-        [Dense(16, "relu"), Dense(16), Dense(3)], SoftmaxCrossEntropy(), dtype=np.float64
+        [Dense(16, "relu"), Dense(16), Dense(3)],
+        SoftmaxCrossEntropy(),
+        dtype=np.float64,
     )
     refused(
         deeper,

@@ -402,7 +402,11 @@ def test_inputs_of_the_wrong_width_for_a_built_network() -> None:
     X, y = labels_data()
     net = classifier()
     net.build((4,))
-    with pytest.raises(ShapeError, match="built for inputs of shape"):
+    with pytest.raises(
+        ShapeError,
+        match=r"fit: X_train has samples of shape \(5,\), but the network was built "
+        r"for samples of shape \(4,\)",
+    ):
         Trainer(net, SGD(0.1)).fit(X, y, epochs=1, verbose=False, restart=False)
 
 

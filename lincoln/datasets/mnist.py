@@ -7,19 +7,24 @@ the IDX format itself is :mod:`lincoln.datasets.idx`'s job.
 
 Both data sets are four files, ``train-images-idx3-ubyte.gz``,
 ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz`` and
-``t10k-labels-idx1-ubyte.gz`` (each also accepted without ``.gz``), looked for in
-this order, the first folder holding all four winning:
+``t10k-labels-idx1-ubyte.gz`` (each also accepted without ``.gz``).
 
-1. the folder passed as ``path=``;
-2. ``$LINCOLN_DATA/mnist`` (or ``$LINCOLN_DATA/fashion-mnist``), then
+A folder passed as ``path=`` is the only one used: if it lacks any of the four
+files, the missing ones are downloaded into it (``download=True``) or
+:class:`~lincoln.errors.DatasetNotFoundError` names it (``download=False``, or the
+download failed). No other folder is ever used in its place.
+
+Without ``path=`` the files are looked for in this order, the first folder holding
+all four winning:
+
+1. ``$LINCOLN_DATA/mnist`` (or ``$LINCOLN_DATA/fashion-mnist``), then
    ``$LINCOLN_DATA`` itself;
-3. the per-user cache, ``$XDG_CACHE_HOME/lincoln/<name>`` or
+2. the per-user cache, ``$XDG_CACHE_HOME/lincoln/<name>`` or
    ``~/.cache/lincoln/<name>``;
-4. for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist``, where the Debian package
+3. for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist``, where the Debian package
    ``dataset-fashion-mnist`` installs it.
 
-If none has them and ``download=True``, the missing files are downloaded into
-``path=`` when given, else into the per-user cache.
+If none has them and ``download=True``, they are downloaded into the per-user cache.
 """
 
 from __future__ import annotations
@@ -138,10 +143,11 @@ def _cache_root() -> Path:
 
 
 def _search_dirs(spec: _DataSet, path: PathLike | None) -> list[tuple[Path, str]]:
-    """List the folders to look in, in order, each with where it came from."""
-    dirs: list[tuple[Path, str]] = []
+    """List the folders to look in, in order, each with where it came from: an
+    explicit ``path`` alone, else the usual places."""
     if path is not None:
-        dirs.append((Path(path).expanduser(), "path="))
+        return [(Path(path).expanduser(), "path=")]
+    dirs: list[tuple[Path, str]] = []
     data_root = os.environ.get("LINCOLN_DATA", "")
     if data_root:
         root = Path(data_root).expanduser()
@@ -188,6 +194,14 @@ def _not_found(spec: _DataSet, searched: list[tuple[Path, str]], why: str) -> st
     lines = [f"{spec.title} not found: looked for {names} in:"]
     lines += [_describe(folder, origin) for folder, origin in searched]
     lines.append(why)
+    if [origin for _, origin in searched] == ["path="]:
+        usual = [f"$LINCOLN_DATA/{spec.folder}", "$LINCOLN_DATA", "the per-user cache"]
+        usual += [str(folder) for folder in spec.system_dirs]
+        lines.append(
+            f"An explicit path= is the only folder used: put the four files in "
+            f"{searched[0][0]}, or leave path= out to search "
+            f"{', '.join(usual[:-1])} and {usual[-1]}."
+        )
     lines.append(f"To get the files: {spec.how_to_get}.")
     return "\n".join(lines)
 
@@ -373,13 +387,15 @@ def load_mnist(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load MNIST's handwritten digits (60,000 training and 10,000 test images).
 
-    Looks in ``path``, then ``$LINCOLN_DATA/mnist``, ``$LINCOLN_DATA``, then the
-    per-user cache (see the module docstring), and downloads the files there when
-    none has them.
+    Uses ``path`` alone when given, downloading any missing file into it;
+    otherwise looks in ``$LINCOLN_DATA/mnist``, ``$LINCOLN_DATA``, then the
+    per-user cache (see the module docstring), and downloads the files into the
+    cache when none has them.
 
     Args:
-        path: a folder holding the four IDX files (``.gz`` or not); also where they
-            are downloaded to when they are nowhere else.
+        path: the folder holding the four IDX files (``.gz`` or not). When given it
+            is the only folder used: missing files are downloaded into it (if
+            ``download``), and no other folder is ever used instead.
         flatten: return images as ``(N, 784)`` rows if true, else ``(N, 1, 28, 28)``.
         normalize: scale pixels to [0, 1] if true, else keep the 0..255 values.
         dtype: the images' dtype; must be floating when ``normalize`` is true.
@@ -390,8 +406,9 @@ def load_mnist(
         0..9 of shape ``(N,)``.
 
     Raises:
-        DatasetNotFoundError: if the files are nowhere and cannot be downloaded (or
-            ``download`` is false); the message lists every folder looked in.
+        DatasetNotFoundError: if the files are not in ``path`` (when given) or
+            nowhere (otherwise) and cannot be downloaded (or ``download`` is
+            false); the message lists every folder looked in.
         DataError: if a file is damaged, a download fails its checksum, or image and
             label counts differ.
         ConfigError: if ``normalize`` is true and ``dtype`` is not floating.
@@ -409,15 +426,17 @@ def load_fashion_mnist(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load Fashion-MNIST's clothing images (60,000 training and 10,000 test).
 
-    Looks in ``path``, then ``$LINCOLN_DATA/fashion-mnist``, ``$LINCOLN_DATA``, the
+    Uses ``path`` alone when given, downloading any missing file into it;
+    otherwise looks in ``$LINCOLN_DATA/fashion-mnist``, ``$LINCOLN_DATA``, the
     per-user cache, then ``/usr/share/datasets/fashion-mnist`` (installed by
-    ``apt-get install dataset-fashion-mnist``), and downloads the files when none
-    has them. Labels are 0 T-shirt/top, 1 trouser, 2 pullover, 3 dress, 4 coat,
-    5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot.
+    ``apt-get install dataset-fashion-mnist``), and downloads the files into the
+    cache when none has them. Labels are 0 T-shirt/top, 1 trouser, 2 pullover,
+    3 dress, 4 coat, 5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot.
 
     Args:
-        path: a folder holding the four IDX files (``.gz`` or not); also where they
-            are downloaded to when they are nowhere else.
+        path: the folder holding the four IDX files (``.gz`` or not). When given it
+            is the only folder used: missing files are downloaded into it (if
+            ``download``), and no other folder is ever used instead.
         flatten: return images as ``(N, 784)`` rows if true, else ``(N, 1, 28, 28)``.
         normalize: scale pixels to [0, 1] if true, else keep the 0..255 values.
         dtype: the images' dtype; must be floating when ``normalize`` is true.
@@ -428,8 +447,9 @@ def load_fashion_mnist(
         0..9 of shape ``(N,)``.
 
     Raises:
-        DatasetNotFoundError: if the files are nowhere and cannot be downloaded (or
-            ``download`` is false); the message lists every folder looked in.
+        DatasetNotFoundError: if the files are not in ``path`` (when given) or
+            nowhere (otherwise) and cannot be downloaded (or ``download`` is
+            false); the message lists every folder looked in.
         DataError: if a file is damaged, a download fails its checksum, or image and
             label counts differ.
         ConfigError: if ``normalize`` is true and ``dtype`` is not floating.
