@@ -2,7 +2,8 @@
 Scratch* (Weidman): operations compose into layers, layers into a network with
 a loss, an optimizer updates it and a trainer runs the loop.
 
-Every public name is importable from here as well as from its module::
+The classes and functions of its modules are importable from here as well as
+from their module::
 
     from lincoln import activations, layers, losses, optimizers, network, train
 """
@@ -11,6 +12,7 @@ from . import (
     activations,
     base,
     conv,
+    datasets,
     dense,
     dropout,
     errors,
@@ -29,6 +31,14 @@ from ._version import __version__
 from .activations import LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .base import Operation, ParamOperation
 from .conv import BiasAdd2D, Conv2D_Op, Conv2DOp, FlattenOp
+from .datasets import (
+    load_digits,
+    load_fashion_mnist,
+    load_mnist,
+    one_hot,
+    standardize,
+    train_test_split,
+)
 from .dense import BiasAdd, WeightMultiply
 from .dropout import Dropout
 from .errors import (
@@ -55,7 +65,7 @@ from .network import NeuralNetwork
 from .normalization import BatchNormalize, Scale, Shift
 from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp, SGDMomentum
 from .pooling import AvgPool2DOp, MaxPool2DOp
-from .serialization import Checkpoint, load, load_checkpoint, save_checkpoint
+from .serialization import Checkpoint, load, load_checkpoint, save, save_checkpoint
 from .train import History, Trainer
 
 __all__ = [
@@ -63,6 +73,7 @@ __all__ = [
     "activations",
     "base",
     "conv",
+    "datasets",
     "dense",
     "dropout",
     "errors",
@@ -124,6 +135,13 @@ __all__ = [
     "GradientCheckReport",
     "GradientComparison",
     "load",
+    "save",
+    "load_digits",
+    "load_mnist",
+    "load_fashion_mnist",
+    "one_hot",
+    "standardize",
+    "train_test_split",
     "load_checkpoint",
     "save_checkpoint",
     "Checkpoint",

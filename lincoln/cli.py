@@ -341,13 +341,25 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     else:
         y = rng.standard_normal((args.samples, *out_shape))
     count = net.count_params()
+    max_checks = None if args.all else args.max_checks
+    checks = sum(
+        p.size if max_checks is None else min(p.size, max_checks) for p in net.params()
+    )
     print(
         f"gradient check of {path}: float64, {args.samples} random samples of shape "
-        f"{input_shape}, {count:,} parameters (two forward passes each"
-        + (", this takes a while)" if count > 100_000 else ")"),
+        f"{input_shape}, {checks:,} of {count:,} parameter entries (two forward "
+        f"passes each" + (", this takes a while)" if checks > 100_000 else ")"),
         flush=True,
     )
-    report = check_network(net, X, y, rtol=args.rtol, raise_exception=False)
+    report = check_network(
+        net,
+        X,
+        y,
+        rtol=args.rtol,
+        raise_exception=False,
+        max_checks=max_checks,
+        seed=args.seed,
+    )
 
     ops = {}
     for i, layer in enumerate(net.layers):
@@ -613,6 +625,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="random samples in the batch (default: 4)",
     )
     grad.add_argument("--seed", type=int, default=0, help="seed of the random data")
+    grad.add_argument(
+        "--max-checks",
+        type=_positive_int,
+        default=200,
+        metavar="N",
+        help="check at most N entries of each parameter, drawn at random "
+        "(default: 200; 0 is not allowed, use --all to check every entry)",
+    )
+    grad.add_argument(
+        "--all", action="store_true", help="check every entry of every parameter"
+    )
     grad.add_argument(
         "--rtol",
         type=_positive_float,

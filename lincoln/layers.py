@@ -156,20 +156,20 @@ class Layer:
                 f"set layer.first = True to rebuild it with new weights)"
             )
         self.input_ = input_
+        batch = input_.shape[:1]
         for operation in self.operations:
             input_ = operation.forward(input_, inference)
-        if input_.shape[:1] != self.input_.shape[:1]:
-            raise self._batch_error()
+        if input_.shape[:1] != batch:
+            raise self._batch_error(batch)
         self.output = input_
         return self.output
 
-    def _batch_error(self) -> ShapeError:
+    def _batch_error(self, batch: tuple[int, ...]) -> ShapeError:
         # name the first operation whose output lost the batch size
-        batch = self.input_.shape[:1]
         culprit = next(op for op in self.operations if np.shape(op.output)[:1] != batch)
         return ShapeError(
             f"{type(self).__name__}: {type(culprit).__name__}._output must keep the "
-            f"batch size; input shape {culprit.input_.shape}, output shape "
+            f"batch size; input shape {np.shape(culprit.input_)}, output shape "
             f"{np.shape(culprit.output)}"
         )
 

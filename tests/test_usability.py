@@ -332,3 +332,13 @@ def test_predict_into_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
     )
     assert len(result.stdout.splitlines()) == 2
     assert "Broken pipe" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_gradcheck_samples_entries_of_big_parameters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["gradcheck", "--max-checks", "5", "--samples", "2"]) == 0
+    out = capsys.readouterr().out
+    # digits_mlp: 64x64 + 64 + 64x10 + 10 entries; 5 of each checked
+    assert "20 of 4,810 parameter entries" in out
+    assert "passed: largest relative error" in out
