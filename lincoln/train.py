@@ -358,6 +358,7 @@ class Trainer:
         progress: bool | None = None,
         eval_batch_size: int = 1024,
         resume: str | os.PathLike[str] | None = None,
+        conv_testing: bool = False,
     ) -> History:
         """Train for ``epochs`` epochs of shuffled mini-batches.
 
@@ -390,6 +391,8 @@ class Trainer:
                 on from the epoch after the saved one up to ``epochs``. With the
                 same data and options the result is bit-identical to an
                 uninterrupted run. ``seed`` and ``restart`` are then ignored.
+            conv_testing: the book's option for slow convolutional networks:
+                also report the training loss every 10 batches.
 
         Returns:
             The :class:`History`, also kept as ``trainer.history``.
@@ -509,6 +512,8 @@ class Trainer:
                         )
                         break
                     self.optim.step(epoch)
+                    if conv_testing and batch % 10 == 0:
+                        self._say(f"batch {batch} loss {loss:.4f}", verbose)
                     loss_sum += loss * xb.shape[0]
                     bar.update(1)
                 if history.stop_reason != "completed":

@@ -342,3 +342,15 @@ def test_gradcheck_samples_entries_of_big_parameters(
     # digits_mlp: 64x64 + 64 + 64x10 + 10 entries; 5 of each checked
     assert "20 of 4,810 parameter entries" in out
     assert "passed: largest relative error" in out
+
+
+def test_the_books_conv_testing_option_reports_batch_losses(
+    digits,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    X_train, X_test, y_train, y_test = digits
+    Trainer(classifier(), SGD(0.1)).fit(
+        X_train, y_train, X_test, y_test, epochs=1, batch_size=60, conv_testing=True
+    )
+    lines = [line for line in capsys.readouterr().out.splitlines() if "batch" in line]
+    assert [line.split()[1] for line in lines] == ["0", "10", "20"]  # 23 batches
