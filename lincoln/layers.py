@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .activations import activation_name, get_activation
+from .activations import Sigmoid, activation_name, get_activation
 from .base import Array, Operation, ParamOperation
 from .conv import BiasAdd2D, Conv2DOp, FlattenOp, check_padding, conv_output_size
 from .dense import BiasAdd, WeightMultiply
@@ -237,8 +237,10 @@ class Dense(Layer):
 
     Args:
         neurons: number of outputs.
-        activation: an activation instance, a name (``"relu"``), or None for Linear.
-            Each layer gets its own instance; never share one between layers.
+        activation: an activation instance, its class, or a name (``"relu"``);
+            None gives a new :class:`~lincoln.activations.Sigmoid`, the book's
+            default. Each layer needs its own instance: the network replaces
+            one shared between layers by a copy.
         weight_init: ``"standard"`` (N(0, 1), the book's default), ``"glorot"`` or
             ``"he"``.
         dropout: probability of *keeping* a unit in training (the book's
@@ -264,7 +266,8 @@ class Dense(Layer):
         dropout: float = 1.0,
     ) -> None:
         super().__init__(neurons)
-        self.activation = get_activation(activation)
+        # the book's default activation, but a fresh instance for every layer
+        self.activation = Sigmoid() if activation is None else get_activation(activation)
         self.weight_init = _weight_init("Dense", weight_init)
         self.dropout = _keep_prob("Dense", dropout)
 

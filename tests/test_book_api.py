@@ -195,7 +195,7 @@ class BookSeededLayer(layers.Layer):
 def test_a_users_layer_of_user_operations_trains(activation, mnist_like) -> None:
     X_train, X_test, y_train, y_test = mnist_like
     net = network.NeuralNetwork(
-        layers=[ScaledLayer(16, activation()), layers.Dense(10)],
+        layers=[ScaledLayer(16, activation()), layers.Dense(10, "linear")],
         loss=losses.SoftmaxCrossEntropy(),
         seed=7,
     )
@@ -224,7 +224,7 @@ def test_a_users_layer_of_user_operations_trains(activation, mnist_like) -> None
 
 def test_a_users_layer_passes_the_gradient_check(rng) -> None:
     net = network.NeuralNetwork(
-        [ScaledLayer(5), ScaledLayer(4, Square()), layers.Dense(3)],
+        [ScaledLayer(5), ScaledLayer(4, Square()), layers.Dense(3, "linear")],
         losses.SoftmaxCrossEntropy(),
         seed=1,
         dtype=np.float64,
@@ -240,7 +240,7 @@ def test_an_inference_aware_user_operation_inside_a_network(rng) -> None:
             self.operations.append(Noise())
 
     net = network.NeuralNetwork(
-        [NoisyLayer(3, Square()), layers.Dense(2)],
+        [NoisyLayer(3, Square()), layers.Dense(2, "linear")],
         losses.MeanSquaredError(),
         seed=0,
         dtype=np.float64,
@@ -261,7 +261,7 @@ def test_a_layer_seeded_the_books_way_builds() -> None:
         weights = []
         for _ in range(2):
             net = network.NeuralNetwork(
-                [BookSeededLayer(4), layers.Dense(2)],
+                [BookSeededLayer(4), layers.Dense(2, "linear")],
                 losses.MeanSquaredError(),
                 seed=190119,
             )

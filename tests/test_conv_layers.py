@@ -270,7 +270,7 @@ def test_cnn_gradients(rng):
         BatchNorm(),
         MaxPool2D(2),
         Conv2D(2, 3, Tanh(), stride=2, padding=1, flatten=True),
-        Dense(2, weight_init="glorot"),
+        Dense(2, "linear", weight_init="glorot"),
     ]
     _network_gradient_check(
         layers, rng.standard_normal((3, 2, 6, 7)), rng.standard_normal((3, 2))
@@ -291,12 +291,16 @@ def test_avgpool_flatten_batchnorm_dense_gradients(rng):
 
 
 def test_conv2d_first_layer_skips_the_data_gradient(rng):
-    net = NeuralNetwork([Conv2D(2, 3), Flatten(), Dense(3)], MeanSquaredError(), seed=0)
+    net = NeuralNetwork(
+        [Conv2D(2, 3), Flatten(), Dense(3, "linear")], MeanSquaredError(), seed=0
+    )
     net.train_batch(rng.standard_normal((2, 1, 4, 4)), rng.standard_normal((2, 3)))
     assert net.layers[0].input_grad is None
     # further in, the gradient with respect to the layer's input is computed
     net = NeuralNetwork(
-        [BatchNorm(), Conv2D(2, 3), Flatten(), Dense(3)], MeanSquaredError(), seed=0
+        [BatchNorm(), Conv2D(2, 3), Flatten(), Dense(3, "linear")],
+        MeanSquaredError(),
+        seed=0,
     )
     net.train_batch(rng.standard_normal((2, 1, 4, 4)), rng.standard_normal((2, 3)))
     assert net.layers[1].input_grad.shape == (2, 1, 4, 4)
@@ -307,7 +311,7 @@ def test_conv_dropout_is_deterministic_at_inference(rng):
 
     def net(dropout: float) -> NeuralNetwork:
         return NeuralNetwork(
-            [Conv2D(4, 3, "relu", dropout=dropout, flatten=True), Dense(3)],
+            [Conv2D(4, 3, "relu", dropout=dropout, flatten=True), Dense(3, "linear")],
             SoftmaxCrossEntropy(),
             seed=7,
         )
@@ -333,7 +337,7 @@ def test_cnn_keeps_its_dtype(dtype, rng):
             Conv2D(2, 3, stride=2),
             AvgPool2D(),
             Flatten(),
-            Dense(3),
+            Dense(3, "linear"),
         ],
         SoftmaxCrossEntropy(),
         seed=0,
@@ -366,7 +370,7 @@ def test_small_cnn_learns_the_digits():
             Conv2D(8, 3, ReLU(), weight_init="he"),
             MaxPool2D(),
             Flatten(),
-            Dense(10, weight_init="glorot"),
+            Dense(10, "linear", weight_init="glorot"),
         ],
         SoftmaxCrossEntropy(),
         seed=0,

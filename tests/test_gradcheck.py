@@ -369,7 +369,7 @@ def test_dropout_check_uses_one_mask_for_every_forward_pass(rng) -> None:
 
 def test_check_network_two_layers_dropout_and_report(rng) -> None:
     net = NeuralNetwork(
-        [Dense(6, "tanh", dropout=0.7), Dense(3)],
+        [Dense(6, "tanh", dropout=0.7), Dense(3, "linear")],
         SoftmaxCrossEntropy(),
         seed=4,
         dtype=np.float64,
@@ -396,7 +396,10 @@ def test_check_network_two_layers_dropout_and_report(rng) -> None:
 
 def test_check_network_leaves_params_and_grads_consistent(rng) -> None:
     net = NeuralNetwork(
-        [Dense(5, "sigmoid"), Dense(2)], MeanSquaredError(), seed=2, dtype=np.float64
+        [Dense(5, "sigmoid"), Dense(2, "linear")],
+        MeanSquaredError(),
+        seed=2,
+        dtype=np.float64,
     )
     X, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
     net.forward(X)
@@ -412,7 +415,7 @@ def test_check_network_leaves_params_and_grads_consistent(rng) -> None:
 
 def test_check_network_finds_a_wrong_layer_gradient(rng) -> None:
     net = NeuralNetwork(
-        [Dense(6, BookReLU()), Dense(3)],
+        [Dense(6, BookReLU()), Dense(3, "linear")],
         SoftmaxCrossEntropy(),
         seed=0,
         dtype=np.float64,
@@ -426,7 +429,7 @@ def test_check_network_finds_a_wrong_layer_gradient(rng) -> None:
 
 
 def test_check_network_refuses_float32(rng) -> None:
-    net = NeuralNetwork([Dense(2)], MeanSquaredError(), dtype=np.float32)
+    net = NeuralNetwork([Dense(2, "linear")], MeanSquaredError(), dtype=np.float32)
     with pytest.raises(ConfigError, match=r"float32.*dtype=np\.float64"):
         check_network(net, rng.standard_normal((2, 3)), rng.standard_normal((2, 2)))
 
@@ -586,7 +589,10 @@ def test_state_updated_in_place_by_forward_is_restored(rng) -> None:
             self.operations.insert(2, RunningMean())
 
     net = NeuralNetwork(
-        [MeanLayer(3, "tanh"), Dense(2)], MeanSquaredError(), seed=0, dtype=np.float64
+        [MeanLayer(3, "tanh"), Dense(2, "linear")],
+        MeanSquaredError(),
+        seed=0,
+        dtype=np.float64,
     )
     X, y = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
     net.forward(X)

@@ -37,14 +37,20 @@ class WrongDense(Dense):
 def small_net(first: type[Dense] = Dense) -> NeuralNetwork:
     """Parameters of 24, 6, 18 and 3 entries."""
     return NeuralNetwork(
-        [first(6, "tanh"), Dense(3)], SoftmaxCrossEntropy(), seed=3, dtype=np.float64
+        [first(6, "tanh"), Dense(3, "linear")],
+        SoftmaxCrossEntropy(),
+        seed=3,
+        dtype=np.float64,
     )
 
 
 def mnist_sized(first: type[Dense] = Dense) -> NeuralNetwork:
     """784 -> 128 -> 10: 101,770 parameters, an MNIST classifier's size."""
     return NeuralNetwork(
-        [first(128, "tanh", weight_init="glorot"), Dense(10, weight_init="glorot")],
+        [
+            first(128, "tanh", weight_init="glorot"),
+            Dense(10, "linear", weight_init="glorot"),
+        ],
         SoftmaxCrossEntropy(),
         seed=1,
         dtype=np.float64,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lincoln.activations import Linear, ReLU, Sigmoid
+from lincoln.activations import ReLU, Sigmoid
 from lincoln.base import Operation
 from lincoln.dense import BiasAdd, WeightMultiply
 from lincoln.dropout import Dropout
@@ -157,8 +157,9 @@ def test_parameters_take_the_layer_dtype(rng) -> None:
 
 
 def test_each_dense_gets_its_own_default_activation() -> None:
+    # the book's default, Sigmoid, but never one instance shared by two layers
     a, b = Dense(2), Dense(2)
-    assert isinstance(a.activation, Linear) and a.activation is not b.activation
+    assert isinstance(a.activation, Sigmoid) and a.activation is not b.activation
 
 
 def test_dense_with_dropout_adds_a_dropout_operation(rng) -> None:

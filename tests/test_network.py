@@ -14,7 +14,9 @@ from lincoln.network import NeuralNetwork
 
 
 def _net(**kwargs) -> NeuralNetwork:
-    return NeuralNetwork([Dense(5, "sigmoid"), Dense(2)], MeanSquaredError(), **kwargs)
+    return NeuralNetwork(
+        [Dense(5, "sigmoid"), Dense(2, "linear")], MeanSquaredError(), **kwargs
+    )
 
 
 def test_empty_layers() -> None:
@@ -31,7 +33,7 @@ def test_layers_must_be_layer_instances(bad) -> None:
         match=r"NeuralNetwork: layers\[1\] must be a Layer, "
         rf"received {type(bad).__name__}",
     ):
-        NeuralNetwork([Dense(3), bad], MeanSquaredError())
+        NeuralNetwork([Dense(3, "linear"), bad], MeanSquaredError())
 
 
 @pytest.mark.parametrize("bad", ["mse", MeanSquaredError, None])
@@ -39,7 +41,7 @@ def test_loss_must_be_a_loss_instance(bad) -> None:
     with pytest.raises(
         ConfigError, match=r"NeuralNetwork: loss must be a Loss instance"
     ):
-        NeuralNetwork([Dense(3)], bad)
+        NeuralNetwork([Dense(3, "linear")], bad)
 
 
 @pytest.mark.parametrize("dtype", [int, np.int32, np.float16, "banana"])
@@ -47,7 +49,7 @@ def test_dtype_must_be_float32_or_float64(dtype) -> None:
     with pytest.raises(
         ConfigError, match=r"NeuralNetwork: dtype must be float32 or float64"
     ):
-        NeuralNetwork([Dense(3)], MeanSquaredError(), dtype=dtype)
+        NeuralNetwork([Dense(3, "linear")], MeanSquaredError(), dtype=dtype)
 
 
 @pytest.mark.parametrize("seed", [1.5, "1", True])
@@ -55,7 +57,7 @@ def test_seed_must_be_an_int_or_none(seed) -> None:
     with pytest.raises(
         ConfigError, match=r"NeuralNetwork: seed must be an int or None"
     ):
-        NeuralNetwork([Dense(3)], MeanSquaredError(), seed=seed)
+        NeuralNetwork([Dense(3, "linear")], MeanSquaredError(), seed=seed)
 
 
 def test_forward_backward_and_param_grads(rng) -> None:
@@ -97,7 +99,9 @@ def test_same_seed_same_weights_different_seed_different_weights(rng) -> None:
 
 
 def test_layers_of_one_network_get_different_streams(rng) -> None:
-    net = NeuralNetwork([Dense(4), Dense(4)], MeanSquaredError(), seed=3)
+    net = NeuralNetwork(
+        [Dense(4, "linear"), Dense(4, "linear")], MeanSquaredError(), seed=3
+    )
     net.forward(rng.standard_normal((1, 4)))
     assert not np.array_equal(net.params()[0], net.params()[2])
 
@@ -114,7 +118,9 @@ def test_float32_network_computes_in_float32(rng) -> None:
 def test_one_activation_instance_shared_by_two_layers_is_unshared(rng) -> None:
     act = Sigmoid()
     net = NeuralNetwork(
-        [Dense(4, act), Dense(4, act), Dense(1)], MeanSquaredError(), dtype=np.float64
+        [Dense(4, act), Dense(4, act), Dense(1, "linear")],
+        MeanSquaredError(),
+        dtype=np.float64,
     )
     assert net.layers[0].activation is not net.layers[1].activation
     X, y = rng.standard_normal((3, 2)), rng.standard_normal((3, 1))
@@ -133,7 +139,7 @@ def test_inputs_need_a_batch_axis_and_numbers(rng) -> None:
 
 def test_predict_in_batches_equals_one_forward(rng) -> None:
     net = NeuralNetwork(
-        [Dense(8, "relu", dropout=0.5), Dense(3)],
+        [Dense(8, "relu", dropout=0.5), Dense(3, "linear")],
         SoftmaxCrossEntropy(),
         dtype=np.float64,
     )

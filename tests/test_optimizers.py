@@ -29,7 +29,10 @@ ALL = [SGD, SGDMomentum, AdaGrad, RMSProp, Adam]
 def _bound(optim: Optimizer, dtype=np.float64, seed: int = 0) -> NeuralNetwork:
     """A small network bound to ``optim``, with gradients from one batch."""
     net = NeuralNetwork(
-        [Dense(4, "tanh"), Dense(2)], MeanSquaredError(), seed=seed, dtype=dtype
+        [Dense(4, "tanh"), Dense(2, "linear")],
+        MeanSquaredError(),
+        seed=seed,
+        dtype=dtype,
     )
     Trainer(net, optim)
     data = np.random.default_rng(seed)
@@ -128,7 +131,7 @@ def _fit_lrs(
     decay_type: str, epochs: int, digits, lr: float = 0.2, final_lr: float = 0.05
 ) -> list[float]:
     X_train, X_test, y_train, y_test = digits
-    net = NeuralNetwork([Dense(10)], MeanSquaredError(), seed=0)
+    net = NeuralNetwork([Dense(10, "linear")], MeanSquaredError(), seed=0)
     optim = SGDMomentum(lr, momentum=0.5, final_lr=final_lr, decay_type=decay_type)
     history = Trainer(net, optim).fit(
         X_train[:60],
@@ -171,7 +174,7 @@ def test_decay_ends_exactly_at_final_lr(
 
 def test_no_decay_keeps_the_rate(digits) -> None:
     X_train, X_test, y_train, y_test = digits
-    net = NeuralNetwork([Dense(10)], MeanSquaredError(), seed=0)
+    net = NeuralNetwork([Dense(10, "linear")], MeanSquaredError(), seed=0)
     history = Trainer(net, SGD(0.1)).fit(
         X_train[:30], np.eye(10)[y_train[:30]], epochs=3, verbose=False
     )
@@ -191,7 +194,7 @@ def test_step_without_a_network_is_a_runtime_error() -> None:
 
 
 def test_step_before_backward_is_a_runtime_error() -> None:
-    net = NeuralNetwork([Dense(2)], MeanSquaredError())
+    net = NeuralNetwork([Dense(2, "linear")], MeanSquaredError())
     optim = SGD(0.1)
     optim.bind(net)
     net.build((3,))

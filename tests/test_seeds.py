@@ -128,7 +128,10 @@ def test_two_layer_network_backprop_matches_numerical_gradients() -> None:
     X, y = load_digits(dtype=np.float64)
     X_batch, t_batch = X[:3], one_hot(y[:3], 10, dtype=np.float64)
     net = NeuralNetwork(
-        [Dense(50, "relu", weight_init="he"), Dense(10, weight_init="glorot")],
+        [
+            Dense(50, "relu", weight_init="he"),
+            Dense(10, "linear", weight_init="glorot"),
+        ],
         SoftmaxCrossEntropy(),
         seed=0,
         dtype=np.float64,
@@ -169,7 +172,10 @@ def test_repeat_node_gradient_is_a_sum_and_matmul_gradients(rng) -> None:
 def test_sgd_updates_params_minus_lr_times_grads(rng) -> None:
     """SGD.update: params[i] -= lr * grads[i]."""
     net = NeuralNetwork(
-        [Dense(3, "sigmoid"), Dense(2)], MeanSquaredError(), seed=0, dtype=np.float64
+        [Dense(3, "sigmoid"), Dense(2, "linear")],
+        MeanSquaredError(),
+        seed=0,
+        dtype=np.float64,
     )
     optim = SGD(lr=0.01)
     Trainer(net, optim)

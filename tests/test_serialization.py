@@ -132,7 +132,7 @@ def test_header_documents_the_model(tmp_path: Path) -> None:
 
 def test_mse_network_round_trip(tmp_path: Path) -> None:
     net = NeuralNetwork(
-        [Dense(5, "sigmoid"), Dense(1)],
+        [Dense(5, "sigmoid"), Dense(1, "linear")],
         MeanSquaredError(normalize=True),
         seed=3,
         dtype=np.float64,
@@ -169,7 +169,7 @@ def test_cnn_with_batchnorm_round_trip_keeps_running_statistics(tmp_path: Path) 
             layer_from_config({"type": "batchnorm"}),
             layer_from_config({"type": "maxpool2d", "pool_size": 2}),
             layer_from_config({"type": "flatten"}),
-            Dense(3),
+            Dense(3, "linear"),
         ],
         SoftmaxCrossEntropy(),
         seed=2,
@@ -249,7 +249,7 @@ def test_array_dtype_differing_from_network_is_named(tmp_path: Path) -> None:
 def relu_net(loss: Any = None, **dense: Any) -> NeuralNetwork:
     spec = {"neurons": 16, "activation": "relu", **dense}
     return NeuralNetwork(
-        [Dense(**spec), Dense(3)],
+        [Dense(**spec), Dense(3, "linear")],
         loss if loss is not None else SoftmaxCrossEntropy(),
         seed=5,
         dtype=np.float64,
@@ -338,7 +338,7 @@ def test_layer_sizes_and_count_must_match(relu_file: Path) -> None:
         r"Dense\(neurons=17\)",
     )
     deeper = NeuralNetwork(
-        [Dense(16, "relu"), Dense(16), Dense(3)],
+        [Dense(16, "relu"), Dense(16, "linear"), Dense(3, "linear")],
         SoftmaxCrossEntropy(),
         dtype=np.float64,
     )
@@ -353,7 +353,7 @@ def test_layer_sizes_and_count_must_match(relu_file: Path) -> None:
 @pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
 def test_another_layer_type_is_refused(relu_file: Path) -> None:
     other = NeuralNetwork(
-        [layer_from_config({"type": "batchnorm"}), Dense(3)],
+        [layer_from_config({"type": "batchnorm"}), Dense(3, "linear")],
         SoftmaxCrossEntropy(),
         dtype=np.float64,
     )
@@ -391,7 +391,7 @@ def test_conv_and_batchnorm_arguments(tmp_path: Path) -> None:
                     {"type": "batchnorm", "momentum": momentum, "eps": eps}
                 ),
                 layer_from_config({"type": "flatten"}),
-                Dense(3),
+                Dense(3, "linear"),
             ],
             SoftmaxCrossEntropy(),
             seed=2,
@@ -451,7 +451,7 @@ class Square(Operation):
 def test_unregistered_activation_is_loaded_by_shapes_alone(tmp_path: Path) -> None:
     def make(activation: Any, seed: int) -> NeuralNetwork:
         return NeuralNetwork(
-            [Dense(5, activation), Dense(3)],
+            [Dense(5, activation), Dense(3, "linear")],
             SoftmaxCrossEntropy(),
             seed=seed,
             dtype=np.float64,
@@ -478,7 +478,9 @@ def test_unregistered_activation_is_loaded_by_shapes_alone(tmp_path: Path) -> No
         r"Dense\(neurons=2\)",
     ):
         NeuralNetwork(
-            [Dense(5, Square()), Dense(2)], SoftmaxCrossEntropy(), dtype=np.float64
+            [Dense(5, Square()), Dense(2, "linear")],
+            SoftmaxCrossEntropy(),
+            dtype=np.float64,
         ).load_weights(tmp_path / "m.npz")
     wide = make(Square(), 6)
     wide.build((7,))
@@ -754,7 +756,7 @@ def dense_bn(dtype: Any) -> NeuralNetwork:
         [
             Dense(8, "relu", weight_init="he"),
             layer_from_config({"type": "batchnorm"}),
-            Dense(3),
+            Dense(3, "linear"),
         ],
         SoftmaxCrossEntropy(),
         seed=4,
@@ -931,7 +933,9 @@ def test_resume_into_another_architecture_fails_cleanly(tmp_path: Path) -> None:
     ):
         run(
             lambda: NeuralNetwork(
-                [Dense(5), Dense(3)], SoftmaxCrossEntropy(), dtype=np.float64
+                [Dense(5, "linear"), Dense(3, "linear")],
+                SoftmaxCrossEntropy(),
+                dtype=np.float64,
             ),
             lambda: SGD(0.1),
             3,
@@ -974,7 +978,7 @@ class MyDense(Dense):
 
 def test_unregistered_layer_saves_weights_but_cannot_be_rebuilt(tmp_path: Path) -> None:
     def make(seed: int) -> NeuralNetwork:
-        layers = [MyDense(4, "tanh"), Dense(3)]
+        layers = [MyDense(4, "tanh"), Dense(3, "linear")]
         return NeuralNetwork(layers, SoftmaxCrossEntropy(), seed=seed)
 
     net = make(1)

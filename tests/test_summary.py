@@ -20,7 +20,7 @@ from lincoln.summary import layer_rows, print_summary, summary
 
 def mlp() -> NeuralNetwork:
     return NeuralNetwork(
-        [Dense(64, activation="relu", weight_init="he"), Dense(10)],
+        [Dense(64, activation="relu", weight_init="he"), Dense(10, "linear")],
         SoftmaxCrossEntropy(),
         seed=190119,
     )
@@ -92,7 +92,7 @@ def test_not_a_network_is_a_type_error() -> None:
 
 def test_float64_bytes_and_dropout_operation() -> None:
     net = NeuralNetwork(
-        [Dense(10, "relu", dropout=0.8), Dense(3)],
+        [Dense(10, "relu", dropout=0.8), Dense(3, "linear")],
         SoftmaxCrossEntropy(),
         dtype=np.float64,
     )
@@ -112,7 +112,7 @@ def test_conv_net_shows_per_sample_image_shapes_and_buffers() -> None:
             layers.BatchNorm(),
             layers.MaxPool2D(pool_size=2),
             layers.Flatten(),
-            Dense(10),
+            Dense(10, "linear"),
         ],
         SoftmaxCrossEntropy(),
     )
@@ -145,7 +145,7 @@ class Softplus(Operation):
 def test_a_users_own_activation_still_prints() -> None:
     # Dense cannot name an unregistered activation in its config: still print
     net = NeuralNetwork(
-        [Dense(5, activation=Softplus()), Dense(2)], SoftmaxCrossEntropy()
+        [Dense(5, activation=Softplus()), Dense(2, "linear")], SoftmaxCrossEntropy()
     )
     text = summary(net, (3,))
     assert "Dense(neurons=5, activation=Softplus()" in text

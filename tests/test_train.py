@@ -22,7 +22,7 @@ from lincoln.train import History, Trainer
 
 def _linear_classifier(seed: int = 1) -> NeuralNetwork:
     return NeuralNetwork(
-        [Dense(10)], SoftmaxCrossEntropy(), seed=seed, dtype=np.float64
+        [Dense(10, "linear")], SoftmaxCrossEntropy(), seed=seed, dtype=np.float64
     )
 
 
@@ -145,7 +145,9 @@ def test_without_early_stopping_training_runs_every_epoch(overfit) -> None:
 def test_same_seed_gives_bit_identical_parameters(digits) -> None:
     def run() -> list[np.ndarray]:
         net = NeuralNetwork(
-            [Dense(16, "relu", dropout=0.8), Dense(10)], SoftmaxCrossEntropy(), seed=5
+            [Dense(16, "relu", dropout=0.8), Dense(10, "linear")],
+            SoftmaxCrossEntropy(),
+            seed=5,
         )
         Trainer(net, SGDMomentum(0.1, momentum=0.9)).fit(
             *_first(digits, 300, 100),
@@ -167,7 +169,8 @@ def test_fit_twice_with_restart_is_identical_and_without_continues(digits) -> No
         epochs=3, eval_every=1, batch_size=32, verbose=False, early_stopping=False
     )
     trainer = Trainer(
-        NeuralNetwork([Dense(16, "tanh"), Dense(10)], SoftmaxCrossEntropy()), Adam(0.01)
+        NeuralNetwork([Dense(16, "tanh"), Dense(10, "linear")], SoftmaxCrossEntropy()),
+        Adam(0.01),
     )
     first = trainer.fit(*data, **kwargs)
     after_first = [p.copy() for p in trainer.net.params()]
@@ -199,7 +202,10 @@ def test_restart_false_never_loses_the_previous_best(overfit) -> None:
 def test_float64_network_trains_end_to_end(digits64) -> None:
     X_train, X_test, y_train, y_test = digits64
     net = NeuralNetwork(
-        [Dense(32, "tanh", weight_init="glorot"), Dense(10, weight_init="glorot")],
+        [
+            Dense(32, "tanh", weight_init="glorot"),
+            Dense(10, "linear", weight_init="glorot"),
+        ],
         SoftmaxCrossEntropy(),
         seed=3,
         dtype=np.float64,
@@ -225,7 +231,9 @@ def test_float64_network_trains_end_to_end(digits64) -> None:
     ids=["SGD", "SGDMomentum", "Adam"],
 )
 def test_float32_network_keeps_float32_parameters(optim, digits64) -> None:
-    net = NeuralNetwork([Dense(16, "relu"), Dense(10)], SoftmaxCrossEntropy(), seed=0)
+    net = NeuralNetwork(
+        [Dense(16, "relu"), Dense(10, "linear")], SoftmaxCrossEntropy(), seed=0
+    )
     history = Trainer(net, optim).fit(  # float64 data is cast, not the net upcast
         *_first(digits64, 300, 100), epochs=2, eval_every=1, verbose=False
     )
@@ -238,13 +246,15 @@ def test_one_hot_targets_and_regression_targets(digits) -> None:
     X, y = _first(digits, 100)[:2]
 
     def fit(targets: np.ndarray) -> History:
-        net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=2)
+        net = NeuralNetwork([Dense(10, "linear")], SoftmaxCrossEntropy(), seed=2)
         return Trainer(net, SGD(0.1)).fit(X, targets, epochs=2, verbose=False)
 
     ha, hb = fit(y), fit(np.eye(10)[y])
     np.testing.assert_allclose(ha.train_loss, hb.train_loss, rtol=1e-5)
     reg = Trainer(
-        NeuralNetwork([Dense(4, "tanh"), Dense(1)], MeanSquaredError(), seed=0),
+        NeuralNetwork(
+            [Dense(4, "tanh"), Dense(1, "linear")], MeanSquaredError(), seed=0
+        ),
         SGD(0.01),
     )
     hr = reg.fit(
@@ -254,7 +264,7 @@ def test_one_hot_targets_and_regression_targets(digits) -> None:
 
 
 def test_every_sample_is_used_once_per_epoch_and_the_last_batch_is_kept(digits) -> None:
-    net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy())
+    net = NeuralNetwork([Dense(10, "linear")], SoftmaxCrossEntropy())
     sizes: list[int] = []
     seen_rows: list[np.ndarray] = []
 
@@ -276,7 +286,9 @@ def test_every_sample_is_used_once_per_epoch_and_the_last_batch_is_kept(digits) 
 
 
 def test_the_last_epoch_is_always_evaluated(digits) -> None:
-    history = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy()), SGD(0.05)).fit(
+    history = Trainer(
+        NeuralNetwork([Dense(10, "linear")], SoftmaxCrossEntropy()), SGD(0.05)
+    ).fit(
         *_first(digits, 100),
         epochs=7,
         eval_every=3,
@@ -298,7 +310,7 @@ def test_the_last_epoch_is_always_evaluated(digits) -> None:
 def test_a_non_finite_loss_stops_training_with_finite_parameters(digits) -> None:
     def network() -> NeuralNetwork:
         return NeuralNetwork(
-            [Dense(32, "relu"), Dense(10)], SoftmaxCrossEntropy(), seed=1
+            [Dense(32, "relu"), Dense(10, "linear")], SoftmaxCrossEntropy(), seed=1
         )
 
     net = network()
@@ -318,7 +330,7 @@ def test_a_non_finite_loss_stops_training_with_finite_parameters(digits) -> None
 
 
 def test_a_non_finite_loss_after_an_evaluation_restores_the_best(digits) -> None:
-    net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=1)
+    net = NeuralNetwork([Dense(10, "linear")], SoftmaxCrossEntropy(), seed=1)
     trainer = Trainer(net, SGD(0.05))
     seen = _recording(trainer)
 
@@ -339,7 +351,7 @@ def test_a_non_finite_loss_after_an_evaluation_restores_the_best(digits) -> None
 
 @pytest.mark.parametrize("k", [1, 3, 7])
 def test_keyboard_interrupt_returns_the_history(digits, k) -> None:
-    net = NeuralNetwork([Dense(10)], SoftmaxCrossEntropy(), seed=1)
+    net = NeuralNetwork([Dense(10, "linear")], SoftmaxCrossEntropy(), seed=1)
     trainer = Trainer(net, SGD(0.05))
 
     def interrupt(n: int, train: Callable[[], float], xb: np.ndarray) -> float:
@@ -364,7 +376,9 @@ def test_keyboard_interrupt_returns_the_history(digits, k) -> None:
 
 def _fit_and_capture(digits, capsys, *, verbose: bool, progress: bool | None):
     """Two epochs on 100 digits; what they printed to stdout and stderr."""
-    trainer = Trainer(NeuralNetwork([Dense(10)], SoftmaxCrossEntropy()), SGD(0.05))
+    trainer = Trainer(
+        NeuralNetwork([Dense(10, "linear")], SoftmaxCrossEntropy()), SGD(0.05)
+    )
     trainer.fit(
         *_first(digits, 100), epochs=2, eval_every=1, verbose=verbose, progress=progress
     )
@@ -392,7 +406,7 @@ def test_verbose_false_prints_nothing_even_when_interrupted() -> None:
         from lincoln import Dense, NeuralNetwork, SGD, SoftmaxCrossEntropy, Trainer
         rng = np.random.default_rng(0)
         X, y = rng.standard_normal((64, 5)), rng.integers(0, 3, 64)
-        net = NeuralNetwork([Dense(3)], SoftmaxCrossEntropy())
+        net = NeuralNetwork([Dense(3, "linear")], SoftmaxCrossEntropy())
         calls = []
         original = net.train_batch
         def interrupt(*args):
@@ -417,7 +431,7 @@ def test_verbose_false_prints_nothing_even_when_interrupted() -> None:
 
 @pytest.fixture
 def trainer() -> Trainer:
-    return Trainer(NeuralNetwork([Dense(3)], SoftmaxCrossEntropy()), SGD(0.1))
+    return Trainer(NeuralNetwork([Dense(3, "linear")], SoftmaxCrossEntropy()), SGD(0.1))
 
 
 @pytest.fixture
@@ -426,7 +440,7 @@ def data(rng):
 
 
 def test_trainer_needs_a_network_and_an_optimizer() -> None:
-    net = NeuralNetwork([Dense(3)], SoftmaxCrossEntropy())
+    net = NeuralNetwork([Dense(3, "linear")], SoftmaxCrossEntropy())
     with pytest.raises(ConfigError, match=r"Trainer: net must be a NeuralNetwork"):
         Trainer("net", SGD(0.1))
     with pytest.raises(ConfigError, match=r"Trainer: optim must be an Optimizer"):
@@ -458,7 +472,7 @@ def test_non_finite_inputs(trainer, data, value) -> None:
 
 def test_non_finite_targets(trainer, data) -> None:
     X, _ = data
-    reg = Trainer(NeuralNetwork([Dense(1)], MeanSquaredError()), SGD(0.1))
+    reg = Trainer(NeuralNetwork([Dense(1, "linear")], MeanSquaredError()), SGD(0.1))
     y = np.zeros(20)
     y[7] = np.nan
     with pytest.raises(DataError, match=r"fit: y_train contains 1 NaN or Inf"):
@@ -531,7 +545,7 @@ def test_wrong_input_width_and_target_shape(trainer, data) -> None:
     X, y = data
     trainer.fit(X, y, epochs=1, verbose=False)
     with pytest.raises(ShapeError, match=r"y_train must have shape \(samples, 1\)"):
-        Trainer(NeuralNetwork([Dense(1)], MeanSquaredError()), SGD(0.1)).fit(
+        Trainer(NeuralNetwork([Dense(1, "linear")], MeanSquaredError()), SGD(0.1)).fit(
             X, np.zeros((20, 2)), verbose=False
         )
     with pytest.raises(

@@ -37,7 +37,10 @@ def classifier(classes: int = 3) -> NeuralNetwork:
 
 def regressor() -> NeuralNetwork:
     return NeuralNetwork(
-        [Dense(4, "linear"), Dense(1)], MeanSquaredError(), seed=1, dtype=np.float64
+        [Dense(4, "linear"), Dense(1, "linear")],
+        MeanSquaredError(),
+        seed=1,
+        dtype=np.float64,
     )
 
 

@@ -90,7 +90,9 @@ def test_an_output_that_loses_the_batch_is_blamed_on_its_operation() -> None:
         def _input_grad(self, output_grad):  # type: ignore[no-untyped-def]
             return output_grad
 
-    net = NeuralNetwork([Dense(3, Collapse()), Dense(2)], SoftmaxCrossEntropy())
+    net = NeuralNetwork(
+        [Dense(3, Collapse()), Dense(2, "linear")], SoftmaxCrossEntropy()
+    )
     with pytest.raises(
         ShapeError,
         match=r"Dense: Collapse\._output must keep the batch size; input "
@@ -199,7 +201,7 @@ def test_monitor_is_validated(digits) -> None:  # type: ignore[no-untyped-def]
         ConfigError, match=r"monitor must be one of val_loss, val_accuracy"
     ):
         Trainer(classifier(), SGD(0.1)).fit(X_train, y_train, monitor="accuracy")
-    regression = NeuralNetwork([Dense(1)], MeanSquaredError())
+    regression = NeuralNetwork([Dense(1, "linear")], MeanSquaredError())
     with pytest.raises(ConfigError, match=r"monitor='val_accuracy' needs a classifier"):
         Trainer(regression, SGD(0.1)).fit(
             X_train, y_train.astype(float), monitor="val_accuracy"
@@ -220,7 +222,9 @@ def test_divergence_stops_with_one_message_and_no_numpy_warnings(
 ) -> None:
     # raw pixels (0..16), mean squared error and a large rate: the loss overflows
     X, y = load_digits(normalize=False)
-    net = NeuralNetwork([Dense(32, ReLU()), Dense(10)], MeanSquaredError(), seed=0)
+    net = NeuralNetwork(
+        [Dense(32, ReLU()), Dense(10, "linear")], MeanSquaredError(), seed=0
+    )
     trainer = Trainer(net, SGD(1.0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -233,7 +237,9 @@ def test_divergence_stops_with_one_message_and_no_numpy_warnings(
     assert out.count("Training stopped: the loss became") == 1
     assert "the parameters training started from were restored" in out
     # those are the initial weights, exactly
-    fresh = NeuralNetwork([Dense(32, ReLU()), Dense(10)], MeanSquaredError(), seed=0)
+    fresh = NeuralNetwork(
+        [Dense(32, ReLU()), Dense(10, "linear")], MeanSquaredError(), seed=0
+    )
     fresh.build((64,))
     for restored, initial in zip(net.params(), fresh.params(), strict=True):
         np.testing.assert_array_equal(restored, initial)
