@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .base import Array, Operation
-from .errors import ConfigError
+from .errors import ConfigError, check_real
 
 __all__ = [
     "Linear",
@@ -109,16 +109,20 @@ class LeakyReLU(Operation):
         alpha: slope for negative inputs, in ``[0, 1)``.
 
     Raises:
-        ConfigError: ``alpha`` outside ``[0, 1)``.
+        ConfigError: ``alpha`` is not a number in ``[0, 1)``.
     """
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
-        if not 0.0 <= float(alpha) < 1.0:
-            raise ConfigError(
-                f"LeakyReLU: alpha must be in [0, 1), received alpha={alpha}"
-            )
-        self.alpha = float(alpha)
+        self.alpha = check_real(
+            "LeakyReLU",
+            "alpha",
+            alpha,
+            low=0,
+            high=1,
+            high_open=True,
+            requirement="must be in [0, 1)",
+        )
 
     def _output(self) -> Array:
         return np.where(self.input_ > 0, self.input_, self.alpha * self.input_)
@@ -161,7 +165,8 @@ def get_activation(spec: str | dict[str, Any] | Operation | None) -> Operation:
     ``None`` gives :class:`Linear`. An instance is returned as it is.
 
     Raises:
-        ConfigError: unknown name, naming the valid choices.
+        ConfigError: unknown name, naming the valid choices; or arguments the
+            activation does not take, or out of range.
     """
     if spec is None:
         return Linear()
@@ -179,4 +184,7 @@ def get_activation(spec: str | dict[str, Any] | Operation | None) -> Operation:
         raise ConfigError(
             f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}"
         )
-    return ACTIVATIONS[name.lower()](**kwargs)
+    try:
+        return ACTIVATIONS[name.lower()](**kwargs)
+    except TypeError as exc:  # an unexpected or missing keyword
+        raise ConfigError(f"activation {name!r}: {exc}") from None

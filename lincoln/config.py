@@ -391,18 +391,16 @@ def run_experiment(
     X_train, y_train, X_test, y_test = load_data(exp, dtype=net.dtype)
     trainer = Trainer(net, optim)
     start = time.perf_counter()
-    try:
-        history = trainer.fit(
-            X_train,
-            y_train,
-            X_test,
-            y_test,
-            verbose=verbose,
-            progress=progress,
-            **fit_options(exp),
-        )
-    except TypeError as exc:  # an option fit() does not take
-        raise LincolnError(f"{exp.path}: [trainer]: {exc}") from None
+    # load_config has checked every [trainer] key and value
+    history = trainer.fit(
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        verbose=verbose,
+        progress=progress,
+        **fit_options(exp),
+    )
     train_time = time.perf_counter() - start
     final = trainer.evaluate(X_test, y_test)
     test_accuracy = final.get("accuracy")

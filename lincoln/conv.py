@@ -16,9 +16,9 @@ offset, the input pixels that this kernel tap sees form one strided slice of
 the input, copied whole into the matching slice of ``cols``. The padding is
 never materialised: the part of ``cols`` that would read padding is zero, and
 stays zero because no offset ever writes there, so a ``cols`` buffer is zeroed
-once and reused. col2im is the same loop with the copy turned into ``+=``
-(the transpose of a copy is an accumulation). Neither loop ever visits single
-pixels or samples, and there is no ``np.add.at``.
+once and reused for inputs of the same shape. col2im is the same loop with the
+copy turned into ``+=`` (the transpose of a copy is an accumulation). Neither
+loop ever visits single pixels or samples, and there is no ``np.add.at``.
 
 Unlike the book's published ``Conv2D_Op``, the input gradient here is the true
 transpose of the forward pass (the book forgot to flip the kernel) and the
@@ -293,6 +293,11 @@ class Conv2DOp(ParamOperation):
         # im2col), its gradient, and the kernel as a matrix.
         # _cols and _w2 are None only until the first _output call sets them.
         self._cols: Array = None  # type: ignore[assignment]
+        # The input shape _cols was filled from. Which entries of _cols read
+        # padding depends on the input's height and width, not only on the
+        # output size (stride 2 maps 7x7 and 8x8 alike to 4x4), so _cols is
+        # reused only for an input of exactly this shape.
+        self._cols_input_shape: tuple[int, ...] | None = None
         self._dcols: Array | None = None
         self._w2: Array = None  # type: ignore[assignment]
 
@@ -308,7 +313,9 @@ class Conv2DOp(ParamOperation):
                 f"padding={self.padding!r} does not fit an input of shape {x.shape}"
             )
         shape = (n, in_c, k, k, out_h, out_w)
-        self._cols = cols = _scratch(self._cols, shape, x.dtype, zero=True)
+        reusable = self._cols if self._cols_input_shape == x.shape else None
+        self._cols = cols = _scratch(reusable, shape, x.dtype, zero=True)
+        self._cols_input_shape = x.shape
         im2col(x, k, self.stride, self.padding, out=cols)
         # (C, O, k, k) -> (O, C*k*k): a copy, but of the small kernel only
         self._w2 = self.param.transpose(1, 0, 2, 3).reshape(out_c, in_c * k * k)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .base import Array, Operation
-from .errors import ConfigError
+from .errors import check_real
 
 __all__ = ["Dropout"]
 
@@ -27,6 +27,9 @@ class Dropout(Operation):
     Shape:
         input_ ``(batch, *)`` -> output of the same shape.
 
+    Raises:
+        ConfigError: ``keep_prob`` is not a number in ``(0, 1]``.
+
     Example:
         >>> d = Dropout(0.8, seed=0)
         >>> d.forward(np.ones((2, 3)), inference=True).tolist()
@@ -39,11 +42,15 @@ class Dropout(Operation):
         seed: int | np.integer[Any] | np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        if not 0.0 < float(keep_prob) <= 1.0:
-            raise ConfigError(
-                f"Dropout: keep_prob must be in (0, 1], received keep_prob={keep_prob}"
-            )
-        self.keep_prob = float(keep_prob)
+        self.keep_prob = check_real(
+            "Dropout",
+            "keep_prob",
+            keep_prob,
+            low=0,
+            high=1,
+            low_open=True,
+            requirement="must be in (0, 1]",
+        )
         self.rng = np.random.default_rng(seed)
         self.mask: Array | None = None
 

@@ -7,6 +7,7 @@ was expected and what was received.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "GradientCheckError",
     "check_shape",
     "check_positive_int",
+    "check_real",
 ]
 
 
@@ -85,3 +87,47 @@ def check_positive_int(owner: str, name: str, value: Any) -> int:
             f"{owner}: {name} must be a positive integer, received {name}={value!r}"
         )
     return int(value)
+
+
+def check_real(
+    owner: str,
+    name: str,
+    value: Any,
+    *,
+    low: float,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    requirement: str | None = None,
+) -> float:
+    """``value`` as a ``float`` if it is a finite real number (not a bool) in the
+    interval from ``low`` to ``high``.
+
+    Args:
+        owner: what is being configured; it leads the message, e.g. ``"Adam"``.
+        name: the argument's name.
+        value: what was received.
+        low, high: the bounds, printed as given (``0`` or ``0.0``).
+        low_open, high_open: True to exclude that bound.
+        requirement: the words after ``name`` in the message; default
+            ``"must be a number in [low, high]"`` (brackets per the openness).
+
+    Raises:
+        ConfigError: e.g. ``Adam: beta1 must be a number in [0.0, 1.0), received
+            beta1=1.5``. Strings, None, bools, NaN and infinities are refused.
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if ok:
+        v = float(value)
+        ok = (
+            math.isfinite(v)
+            and (v > low if low_open else v >= low)
+            and (v < high if high_open else v <= high)
+        )
+    if not ok:
+        if requirement is None:
+            lo = "(" if low_open else "["
+            hi = ")" if high_open else "]"
+            requirement = f"must be a number in {lo}{low}, {high}{hi}"
+        raise ConfigError(f"{owner}: {name} {requirement}, received {name}={value!r}")
+    return float(value)

@@ -2,7 +2,7 @@
 
 Backpropagation is only as good as the ``_input_grad`` and ``_param_grad`` a
 person wrote; central differences need nothing but the forward pass, so they
-are the trusted reference (seed 002, *Deep Learning from Scratch* vol. 1 ch. 4
+are the trusted reference (*Deep Learning from Scratch* vol. 1 ch. 4
 and 5):
 
     df/dx_i ~= (f(x + h e_i) - f(x - h e_i)) / 2h
@@ -171,7 +171,8 @@ class GradientComparison:
             network parameter's name such as ``"layers.0.params.1"``.
         max_rel_error: the largest relative error (inf if a value is not finite).
         max_abs_diff: the largest ``|a - n|``.
-        mean_abs_diff: the mean ``|a - n|`` (the figure seed 000 prints).
+        mean_abs_diff: the mean ``|a - n|`` (the figure *Deep Learning from
+            Scratch* vol. 1 ch. 5 prints).
         index: where the largest relative error is.
         analytic: the backpropagated value there.
         numerical: the numerical value there.

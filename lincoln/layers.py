@@ -12,7 +12,6 @@ Every built-in layer describes itself with ``get_config()`` and is registered in
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from .base import Array, Operation, ParamOperation
 from .conv import BiasAdd2D, Conv2DOp, FlattenOp, check_padding, conv_output_size
 from .dense import BiasAdd, WeightMultiply
 from .dropout import Dropout
-from .errors import ConfigError, ShapeError, check_positive_int
+from .errors import ConfigError, ShapeError, check_positive_int, check_real
 from .normalization import BatchNormalize, Scale, Shift, check_eps, check_momentum
 from .pooling import AvgPool2DOp, MaxPool2DOp
 
@@ -44,16 +43,15 @@ WEIGHT_INITS = ("standard", "glorot", "he")
 
 
 def _keep_prob(owner: str, value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not (0.0 < float(value) <= 1.0)
-    ):
-        raise ConfigError(
-            f"{owner}: dropout is the probability of keeping a unit and must be in "
-            f"(0, 1], received dropout={value!r}"
-        )
-    return float(value)
+    return check_real(
+        owner,
+        "dropout",
+        value,
+        low=0,
+        high=1,
+        low_open=True,
+        requirement="is the probability of keeping a unit and must be in (0, 1]",
+    )
 
 
 def _weight_init(owner: str, value: Any) -> str:
@@ -267,7 +265,9 @@ class Dense(Layer):
     ) -> None:
         super().__init__(neurons)
         # the book's default activation, but a fresh instance for every layer
-        self.activation = Sigmoid() if activation is None else get_activation(activation)
+        self.activation = (
+            Sigmoid() if activation is None else get_activation(activation)
+        )
         self.weight_init = _weight_init("Dense", weight_init)
         self.dropout = _keep_prob("Dense", dropout)
 

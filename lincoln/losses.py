@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Array
+from .base import Array, as_array
 from .errors import ConfigError, DataError, ShapeError
 
 __all__ = [
@@ -66,7 +66,7 @@ class Loss:
         return self.input_grad
 
     def _check_target(self, prediction: Array, target: Any) -> Array:
-        target = target if isinstance(target, np.ndarray) else np.asarray(target)
+        target = _numeric(self, target)
         if target.shape != prediction.shape:
             raise ShapeError(
                 f"{type(self).__name__}: target must have the prediction's shape "
@@ -90,6 +90,17 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
+def _numeric(loss: Loss, target: Any) -> Array:
+    """``target`` as a numeric array, or a DataError naming the loss."""
+    target = as_array(target, f"{type(loss).__name__}: target")
+    if target.dtype.kind not in "biuf":
+        raise DataError(
+            f"{type(loss).__name__}: target must be numeric, received dtype "
+            f"{target.dtype}"
+        )
+    return target
+
+
 class MeanSquaredError(Loss):
     """Squared error summed over outputs, averaged over the batch (the book's MSE).
 
@@ -106,7 +117,7 @@ class MeanSquaredError(Loss):
         self.normalize = bool(normalize)
 
     def _check_target(self, prediction: Array, target: Any) -> Array:
-        target = target if isinstance(target, np.ndarray) else np.asarray(target)
+        target = _numeric(self, target)
         if target.ndim == 1 and prediction.ndim == 2 and prediction.shape[1] == 1:
             target = target.reshape(-1, 1)
         if target.dtype != prediction.dtype and target.dtype.kind in "biuf":
@@ -183,7 +194,7 @@ class SoftmaxCrossEntropy(Loss):
         self._rows = np.arange(0)
 
     def _check_target(self, prediction: Array, target: Any) -> Array:
-        target = target if isinstance(target, np.ndarray) else np.asarray(target)
+        target = as_array(target, "SoftmaxCrossEntropy: target")
         if prediction.ndim != 2:
             raise ShapeError(
                 f"SoftmaxCrossEntropy: prediction must be 2-D (batch, classes), "
@@ -239,7 +250,11 @@ class SoftmaxCrossEntropy(Loss):
             grad = self.softmax_preds.copy()
             grad[self._rows, self._labels] -= 1.0
         else:
-            grad = self.softmax_preds - self.target
+            # d/dx of -sum t log softmax(x) is softmax(x) * sum(t) - t; sum(t) is
+            # 1 for one-hot rows, but soft targets need not sum to exactly 1
+            t = self.target
+            grad = self.softmax_preds * t.sum(axis=1, keepdims=True)
+            grad -= t
         grad *= np.asarray(1.0 / n, dtype=grad.dtype)
         return grad
 

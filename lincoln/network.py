@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .base import Array, Operation, as_array
-from .errors import ConfigError, DataError, ShapeError
+from .errors import ConfigError, DataError, ShapeError, check_positive_int
 from .layers import Layer
 from .losses import Loss
 from .serialization import load_weights, register_network, save
@@ -175,15 +175,7 @@ class NeuralNetwork:
             bad = int(np.count_nonzero(~np.isfinite(X)))
             if bad:
                 raise DataError(f"predict: the inputs contain {bad} NaN or Inf values")
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size < 1
-        ):
-            raise ConfigError(
-                f"predict: batch_size must be a positive integer, received "
-                f"{batch_size!r}"
-            )
+        batch_size = check_positive_int("predict", "batch_size", batch_size)
         if len(X) == 0:
             raise DataError("predict: received an empty array (0 samples)")
         first = self.forward(X[:batch_size], inference=True)

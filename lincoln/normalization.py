@@ -13,13 +13,12 @@ channel for images ``(batch, C, H, W)`` (over the batch and every pixel).
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
 from .base import Array, Operation, ParamOperation
-from .errors import ConfigError, ShapeError
+from .errors import ShapeError, check_real
 
 __all__ = ["BatchNormalize", "Scale", "Shift", "check_momentum", "check_eps"]
 
@@ -30,16 +29,16 @@ def check_momentum(owner: str, momentum: Any) -> float:
     Raises:
         ConfigError: anything else, naming ``owner``.
     """
-    if (
-        isinstance(momentum, bool)
-        or not isinstance(momentum, numbers.Real)
-        or not 0.0 <= float(momentum) < 1.0
-    ):
-        raise ConfigError(
-            f"{owner}: momentum is the share of the running statistics kept at each "
-            f"step and must be in [0, 1), received momentum={momentum!r}"
-        )
-    return float(momentum)
+    return check_real(
+        owner,
+        "momentum",
+        momentum,
+        low=0,
+        high=1,
+        high_open=True,
+        requirement="is the share of the running statistics kept at each step "
+        "and must be in [0, 1)",
+    )
 
 
 def check_eps(owner: str, eps: Any) -> float:
@@ -48,15 +47,14 @@ def check_eps(owner: str, eps: Any) -> float:
     Raises:
         ConfigError: anything else, naming ``owner``.
     """
-    if (
-        isinstance(eps, bool)
-        or not isinstance(eps, numbers.Real)
-        or not 0.0 < float(eps) < float("inf")
-    ):
-        raise ConfigError(
-            f"{owner}: eps must be a positive number, received eps={eps!r}"
-        )
-    return float(eps)
+    return check_real(
+        owner,
+        "eps",
+        eps,
+        low=0,
+        low_open=True,
+        requirement="must be a positive number",
+    )
 
 
 def _stat_shape_ok(shape: tuple[int, ...]) -> bool:

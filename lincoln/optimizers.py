@@ -11,14 +11,12 @@ a constant factor, reaching ``final_lr`` at the last epoch of ``fit``.
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .base import Array
-from .errors import ConfigError
+from .errors import ConfigError, check_real
 
 if TYPE_CHECKING:
     from .network import NeuralNetwork
@@ -36,35 +34,6 @@ __all__ = [
 ]
 
 DECAY_TYPES = (None, "linear", "exponential")
-
-
-def _check_real(
-    owner: str,
-    name: str,
-    value: Any,
-    *,
-    low: float,
-    high: float = math.inf,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = math.isfinite(v)
-        ok = (
-            ok
-            and (v > low if low_open else v >= low)
-            and (v < high if high_open else v <= high)
-        )
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise ConfigError(
-            f"{owner}: {name} must be a number in {lo}{low}, {high}{hi}, "
-            f"received {name}={value!r}"
-        )
-    return float(value)
 
 
 # -- update rules: plain functions, in place ----------------------------------------
@@ -151,9 +120,9 @@ class Optimizer:
         weight_decay: float = 0.0,
     ) -> None:
         name = type(self).__name__
-        self.lr = _check_real(name, "lr", lr, low=0.0, low_open=True)
+        self.lr = check_real(name, "lr", lr, low=0.0, low_open=True)
         self.initial_lr = self.lr
-        self.final_lr = _check_real(name, "final_lr", final_lr, low=0.0)
+        self.final_lr = check_real(name, "final_lr", final_lr, low=0.0)
         if decay_type not in DECAY_TYPES:
             raise ConfigError(
                 f"{name}: unknown decay_type {decay_type!r}; choose one of: "
@@ -175,14 +144,13 @@ class Optimizer:
                 f"lr={lr!r}, final_lr={final_lr!r}"
             )
         self.decay_type = decay_type
-        self.weight_decay = _check_real(name, "weight_decay", weight_decay, low=0.0)
+        self.weight_decay = check_real(name, "weight_decay", weight_decay, low=0.0)
         self.decay_per_epoch = 0.0 if decay_type == "linear" else 1.0
         self.max_epochs = 1
         self.decay_steps = 0
         self.step_count = 0
         self.state: list[dict[str, Any]] = []
         self.net: NeuralNetwork | None = None
-        self.first = True
 
     # -- wiring -----------------------------------------------------------------
 
@@ -195,7 +163,6 @@ class Optimizer:
         """Forget velocities and moments (after the network is re-initialized)."""
         self.state = []
         self.step_count = 0
-        self.first = True
 
     # -- learning-rate schedule ---------------------------------------------------
 
@@ -225,7 +192,7 @@ class Optimizer:
             return
         # Computed from the step count, not accumulated, so the last epoch of
         # the schedule uses final_lr exactly rather than a rounded neighbour.
-        self.decay_steps = getattr(self, "decay_steps", 0) + 1
+        self.decay_steps += 1
         if self.decay_steps >= self.max_epochs - 1:
             self.lr = self.final_lr
         elif self.decay_type == "exponential":
@@ -241,7 +208,9 @@ class Optimizer:
         """Update every parameter of the bound network in place.
 
         Raises:
-            RuntimeError: no network is bound (create a Trainer, or call ``bind``).
+            RuntimeError: no network is bound (create a Trainer, or call ``bind``),
+                or the gradients are missing: the network is not built yet (it
+                has no parameters) or has no gradient for every parameter.
         """
         if self.net is None:
             raise RuntimeError(
@@ -250,6 +219,12 @@ class Optimizer:
             )
         params = self.net.params()
         grads = self.net.param_grads()
+        if not params and not self.net.built:
+            raise RuntimeError(
+                f"{type(self).__name__}.step: the network has no parameters yet "
+                f"(a network is built by its first batch); run net.train_batch "
+                f"(or forward and backward) first"
+            )
         if len(grads) != len(params):
             raise RuntimeError(
                 f"{type(self).__name__}.step: {len(params)} parameters but "
@@ -259,7 +234,6 @@ class Optimizer:
         if len(self.state) != len(params):
             self.state = [{} for _ in params]
         self.step_count += 1
-        self.first = False
         for param, grad, state in zip(params, grads, self.state, strict=True):
             if self.weight_decay:
                 grad = grad + self.weight_decay * param
@@ -288,7 +262,9 @@ class Optimizer:
         }
         return {
             "lr": self.lr,
+            "initial_lr": self.initial_lr,
             "decay_per_epoch": self.decay_per_epoch,
+            "decay_steps": self.decay_steps,
             "max_epochs": self.max_epochs,
             "step_count": self.step_count,
             "num_params": len(self.state),
@@ -296,16 +272,24 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned.
+
+        ``initial_lr`` and ``decay_steps`` (where the schedule started and how
+        far along it is) are optional: without them the optimizer keeps its own
+        ``initial_lr`` and the schedule counts from 0 decays. (A checkpoint
+        resumed by :class:`~lincoln.train.Trainer` replays the schedule from
+        the optimizer's own settings anyway.)
+        """
         self.lr = float(state["lr"])
+        self.initial_lr = float(state.get("initial_lr", self.initial_lr))
         self.decay_per_epoch = float(state["decay_per_epoch"])
+        self.decay_steps = int(state.get("decay_steps", 0))
         self.max_epochs = int(state["max_epochs"])
         self.step_count = int(state["step_count"])
         self.state = [{} for _ in range(int(state["num_params"]))]
         for name, value in state["arrays"].items():
             _, index, key = name.split(".", 2)
             self.state[int(index)][key] = np.array(value)
-        self.first = self.step_count == 0
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -335,7 +319,7 @@ class SGDMomentum(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.momentum = _check_real(
+        self.momentum = check_real(
             "SGDMomentum", "momentum", momentum, low=0.0, high=1.0, high_open=True
         )
 
@@ -360,7 +344,7 @@ class AdaGrad(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.eps = _check_real("AdaGrad", "eps", eps, low=0.0, low_open=True)
+        self.eps = check_real("AdaGrad", "eps", eps, low=0.0, low_open=True)
 
     def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
         if "sum_sq" not in state:
@@ -388,8 +372,8 @@ class RMSProp(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.rho = _check_real("RMSProp", "rho", rho, low=0.0, high=1.0, high_open=True)
-        self.eps = _check_real("RMSProp", "eps", eps, low=0.0, low_open=True)
+        self.rho = check_real("RMSProp", "rho", rho, low=0.0, high=1.0, high_open=True)
+        self.eps = check_real("RMSProp", "eps", eps, low=0.0, low_open=True)
 
     def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
         if "mean_sq" not in state:
@@ -419,13 +403,13 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.beta1 = _check_real(
+        self.beta1 = check_real(
             "Adam", "beta1", beta1, low=0.0, high=1.0, high_open=True
         )
-        self.beta2 = _check_real(
+        self.beta2 = check_real(
             "Adam", "beta2", beta2, low=0.0, high=1.0, high_open=True
         )
-        self.eps = _check_real("Adam", "eps", eps, low=0.0, low_open=True)
+        self.eps = check_real("Adam", "eps", eps, low=0.0, low_open=True)
 
     def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
         if "m" not in state:

@@ -2,8 +2,10 @@
 
 :class:`Trainer` binds an optimizer to a network and runs ``fit``; ``fit``
 returns a :class:`History` of what happened. Training never loses the best
-model: however it ends (finished, stopped early, a loss that became NaN, or
-Ctrl-C), the parameters of the best evaluation are restored in place.
+model: with early stopping on (the default), however training ends (finished,
+stopped early, a loss that became NaN, or Ctrl-C), the parameters of the best
+evaluation are restored in place; with it off, a finished run keeps its last
+parameters, and a NaN loss or Ctrl-C still goes back to the best ones.
 
 With ``Trainer(net, optim, checkpoint_dir=...)`` training also survives the
 process: ``best.npz`` (a model file) is written whenever validation improves
@@ -55,7 +57,14 @@ BEST_MODEL_FILE = "best.npz"
 LAST_CHECKPOINT_FILE = "last.ckpt.npz"
 
 # fit options that change the course of training; a resumed run warns if they differ
-_RUN_OPTIONS = ("batch_size", "eval_every", "early_stopping", "patience", "min_delta")
+_RUN_OPTIONS = (
+    "batch_size",
+    "eval_every",
+    "early_stopping",
+    "patience",
+    "min_delta",
+    "monitor",
+)
 # what fit writes in a checkpoint's training entry and needs to resume
 _TRAINING_KEYS = ("epoch", "epochs", "rng_state", "best_loss", "bad_evals", "history")
 
@@ -293,6 +302,7 @@ class Trainer:
         self.optim = optim
         optim.bind(net)
         self.best_loss = math.inf
+        self._monitor = "val_loss"  # what best_loss measures
         self.history: History | None = None
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
 
@@ -413,6 +423,13 @@ class Trainer:
             raise ConfigError(
                 f"fit: min_delta must be >= 0, received min_delta={min_delta!r}"
             )
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
+        ):
+            raise ConfigError(
+                "fit: seed must be a non-negative integer or None, received "
+                f"seed={seed!r}"
+            )
         if monitor not in MONITORS:
             raise ConfigError(
                 f"fit: monitor must be one of {', '.join(MONITORS)}, received "
@@ -445,8 +462,11 @@ class Trainer:
         # and a copy of them at the best evaluation
         state = self.net.state_dict()
         best_state = {name: a.copy() for name, a in state.items()}
-        # a best carried over from an earlier fit counts only for the same measure
-        carried = not restart and getattr(self, "_monitor", "val_loss") == monitor
+        # a best carried over from an earlier fit counts only when this fit
+        # evaluates too, and by the same measure
+        carried = (
+            validate and not restart and resume is None and self._monitor == monitor
+        )
         best_loss = self.best_loss if carried else math.inf
         self._monitor = monitor
         bad_evals = 0

@@ -1,9 +1,9 @@
 """Reproduce the chapter 4 series of *Deep Learning from Scratch* (Weidman).
 
-Runs configs/book/ch4_*.toml, the seeds' TwoLayerNet and the best MLP, and
+Runs configs/book/ch4_*.toml, Saito's TwoLayerNet and the best MLP, and
 prints a Markdown table of test accuracy and wall time next to the figures the
-book published on MNIST. By default it runs on Fashion-MNIST (which this
-machine can have without a download: ``apt-get install dataset-fashion-mnist``);
+book published on MNIST. By default it runs on Fashion-MNIST (which Debian
+packages: ``apt-get install dataset-fashion-mnist``);
 ``--dataset mnist --data-path DIR`` runs the same series on MNIST.
 
     python scripts/reproduce_book.py                 # everything, ~3 minutes

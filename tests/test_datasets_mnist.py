@@ -206,8 +206,8 @@ def test_explicit_path_downloads_only_into_that_path(
 
 
 def test_nonexistent_path_ignores_the_installed_fashion_mnist() -> None:
-    """The reviewer's case: /usr/share/datasets/fashion-mnist holds the data set
-    (when the Debian package is installed), yet path= names another folder."""
+    """An explicit path that does not exist is an error, even while
+    /usr/share/datasets/fashion-mnist holds the data set (the Debian package)."""
     with pytest.raises(DatasetNotFoundError) as info:
         load_fashion_mnist(path="/nonexistent", download=False)
     message = str(info.value)

@@ -3,7 +3,6 @@ entries of each parameter (and of an operation's input) instead of all of them."
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -165,27 +164,18 @@ def test_sampling_catches_a_wrong_gradient(rng: np.random.Generator) -> None:
     assert worst.analytic == pytest.approx(1.1 * worst.numerical, rel=1e-4)
 
 
-def test_sampling_is_much_faster_on_a_100k_parameter_network(
+def test_sampling_needs_far_fewer_forward_passes_on_a_100k_parameter_network(
     rng: np.random.Generator,
 ) -> None:
-    X, y = data(rng, 2, 784, 10)  # small products: OpenBLAS stays single-threaded
+    X, y = data(rng, 2, 784, 10)
     net = built(mnist_sized(), X)
     assert net.count_params() == 101_770
     seen = Perturbations(net, record=False)
-    start = time.perf_counter()
     report = check_network(net, X, y, max_checks=32)
-    elapsed = time.perf_counter() - start
     assert report.passed
     assert seen.calls == 2 * (32 + 32 + 32 + 10)  # 212 forward passes
     full_calls = 2 * net.count_params()  # 203,540 without max_checks
     assert full_calls > 900 * seen.calls
-    # the time a full check would take, from the measured cost of a forward pass
-    start = time.perf_counter()
-    for _ in range(50):
-        net.forward_loss(X, y)
-    per_pass = (time.perf_counter() - start) / 50
-    assert elapsed < per_pass * full_calls / 50
-    assert elapsed < 30.0
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True, "10"])

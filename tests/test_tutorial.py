@@ -42,7 +42,7 @@ def test_every_python_block_runs_in_order(
         exec(compiled, namespace)
     out = capsys.readouterr().out
     assert "715" in out
-    # the figures of the seed notes, as the tutorial itself asserts them
+    # the book's worked figures, as the tutorial itself asserts them
     assert round(float(namespace["price"]), 9) == 715  # type: ignore[arg-type]
     assert float(namespace["d_tax"]) == pytest.approx(650)  # type: ignore[arg-type]
     assert float(namespace["d_apple_count"]) == pytest.approx(110)  # type: ignore[arg-type]

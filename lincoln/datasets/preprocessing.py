@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, check_positive_int, check_real
 
 __all__ = ["one_hot", "standardize", "Standardizer", "train_test_split"]
 
@@ -18,11 +19,15 @@ def one_hot(
 
     Args:
         labels: integer labels ``(N,)``.
-        num_classes: width of the encoding; default ``max(labels) + 1``.
+        num_classes: width of the encoding, a positive integer; default
+            ``max(labels) + 1``.
 
     Raises:
         DataError: non-integer or negative labels, or a label >= ``num_classes``.
+        ConfigError: ``num_classes`` is not a positive integer.
     """
+    if num_classes is not None:
+        num_classes = check_positive_int("one_hot", "num_classes", num_classes)
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise DataError(
@@ -99,18 +104,31 @@ def train_test_split(
 
     Args:
         test_fraction: share of samples in the test part, in (0, 1).
-        seed: seed of the shuffle.
+        seed: seed of the shuffle, a non-negative integer (None: unseeded).
         stratify: keep each class's share the same in both parts (labels ``(N,)``).
 
     Raises:
-        ConfigError: ``test_fraction`` outside (0, 1).
+        ConfigError: ``test_fraction`` is not a number in (0, 1), or ``seed`` is
+            neither None nor a non-negative integer.
         DataError: X and y of different lengths, or too few samples to split.
     """
     X, y = np.asarray(X), np.asarray(y)
-    if not 0.0 < float(test_fraction) < 1.0:
+    test_fraction = check_real(
+        "train_test_split",
+        "test_fraction",
+        test_fraction,
+        low=0,
+        high=1,
+        low_open=True,
+        high_open=True,
+        requirement="must be in (0, 1)",
+    )
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
+    ):
         raise ConfigError(
-            f"train_test_split: test_fraction must be in (0, 1), received "
-            f"{test_fraction!r}"
+            f"train_test_split: seed must be a non-negative integer or None, "
+            f"received seed={seed!r}"
         )
     if len(X) != len(y):
         raise DataError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")

@@ -1,10 +1,12 @@
-"""The worked figures of the seed documents (/work/shared/seeds), redone with lincoln.
+"""Worked figures of Saito's *Deep Learning from Scratch*, redone with lincoln.
 
-- 000/003: the apple-shopping graph (Mul and Add nodes), the batch bias gradient,
-  ReLU's mask, Softmax-with-loss's gradient, the two-layer network's gradient check.
-- 001: Repeat/Sum nodes and MatMul (the BiasAdd and WeightMultiply gradients), SGD.
-- 002: sum of squares and cross-entropy of one prediction, numerical differentiation,
-  the gradient of x0^2 + x1^2, gradient descent.
+- vol. 1 ch. 5: the apple-shopping graph (Mul and Add nodes), the batch bias
+  gradient, ReLU's mask, Softmax-with-loss's gradient, the two-layer network's
+  gradient check.
+- vol. 2 ch. 1: Repeat/Sum nodes and MatMul (the BiasAdd and WeightMultiply
+  gradients), SGD.
+- vol. 1 ch. 4: sum of squares and cross-entropy of one prediction, numerical
+  differentiation, the gradient of x0^2 + x1^2, gradient descent.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from lincoln.network import NeuralNetwork
 from lincoln.optimizers import SGD
 from lincoln.train import Trainer
 
-# seed 002, 4.2.1: one prediction of a 10-class network, and its one-hot target "2"
+# vol. 1, 4.2.1: one prediction of a 10-class network, and its one-hot target "2"
 Y = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
 T = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
 
@@ -32,7 +34,7 @@ def _s(value: float) -> np.ndarray:
     return np.array([[float(value)]])
 
 
-# -- seed 000 / 003: computational graphs ---------------------------------------------
+# -- vol. 1 ch. 5: computational graphs ------------------------------------------------
 
 
 def test_apple_shopping_forward_and_backward() -> None:
@@ -122,9 +124,10 @@ def test_softmax_with_loss_gradient_is_y_minus_t_over_batch() -> None:
 
 
 def test_two_layer_network_backprop_matches_numerical_gradients() -> None:
-    """Seed 000's check: TwoLayerNet(hidden 50, ReLU, 10 outputs) on 3 samples;
-    the mean |backprop - numerical| per parameter is ~1e-10 there. The bundled
-    8x8 digits stand in for MNIST (64 inputs instead of 784, for speed)."""
+    """Vol. 1 ch. 5's gradient check: TwoLayerNet(hidden 50, ReLU, 10 outputs)
+    on 3 samples; the mean |backprop - numerical| per parameter is ~1e-10
+    there. The bundled 8x8 digits stand in for MNIST (64 inputs instead of 784,
+    for speed)."""
     X, y = load_digits(dtype=np.float64)
     X_batch, t_batch = X[:3], one_hot(y[:3], 10, dtype=np.float64)
     net = NeuralNetwork(
@@ -147,7 +150,7 @@ def test_two_layer_network_backprop_matches_numerical_gradients() -> None:
         assert diff < 1e-7, name
 
 
-# -- seed 001: Repeat / Sum / MatMul nodes, SGD ----------------------------------------
+# -- vol. 2 ch. 1: Repeat / Sum / MatMul nodes, SGD ------------------------------------
 
 
 def test_repeat_node_gradient_is_a_sum_and_matmul_gradients(rng) -> None:
@@ -188,7 +191,7 @@ def test_sgd_updates_params_minus_lr_times_grads(rng) -> None:
         np.testing.assert_allclose(p, e, rtol=1e-15)
 
 
-# -- seed 002: losses and numerical differentiation ------------------------------------
+# -- vol. 1 ch. 4: losses and numerical differentiation --------------------------------
 
 
 def test_sum_of_squares_error_of_the_example() -> None:
