@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import DataError, ShapeError
+from .errors import DataError, ShapeError, shape_error
 
 __all__ = ["Array", "Operation", "ParamOperation"]
 
@@ -49,16 +49,6 @@ def _detect_output_style(method: Any) -> str:
     if not positional or positional[0].default is not _EMPTY:
         return "none"
     return "input"
-
-
-def _shape_error(
-    op: Operation, what: str, expected: tuple[int, ...], got: Any
-) -> ShapeError:
-    shape = getattr(got, "shape", None)
-    received = f"shape {shape}" if shape is not None else type(got).__name__
-    return ShapeError(
-        f"{type(op).__name__}: {what} must have shape {expected}, received {received}"
-    )
 
 
 # what an _output may return: an array, or a scalar for a scalar input
@@ -133,7 +123,7 @@ class Operation:
         self._check_output_grad(output_grad)
         input_grad = self._input_grad(output_grad)
         if getattr(input_grad, "shape", None) != self.input_.shape:
-            raise _shape_error(
+            raise shape_error(
                 self,
                 "the input gradient from _input_grad",
                 self.input_.shape,
@@ -147,7 +137,7 @@ class Operation:
         if output is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         if getattr(output_grad, "shape", None) != output.shape:
-            raise _shape_error(self, "output_grad", output.shape, output_grad)
+            raise shape_error(self, "output_grad", output.shape, output_grad)
 
     # Variadic so that each of the three ``_output`` styles (see the module
     # docstring) type-checks as an override.
@@ -201,7 +191,7 @@ class ParamOperation(Operation):
         if self.needs_input_grad:
             input_grad = self._input_grad(output_grad)
             if getattr(input_grad, "shape", None) != self.input_.shape:
-                raise _shape_error(
+                raise shape_error(
                     self,
                     "the input gradient from _input_grad",
                     self.input_.shape,
@@ -210,7 +200,7 @@ class ParamOperation(Operation):
         self.input_grad = input_grad
         param_grad = self._param_grad(output_grad)
         if getattr(param_grad, "shape", None) != self.param.shape:
-            raise _shape_error(
+            raise shape_error(
                 self,
                 "the parameter gradient from _param_grad",
                 self.param.shape,
@@ -240,3 +230,44 @@ def as_array(x: Any, what: str = "input") -> np.ndarray:
         return np.asarray(x)
     except (ValueError, TypeError) as exc:
         raise DataError(f"{what} cannot be made into one array: {exc}") from None
+
+
+def check_finite(
+    array: Array,
+    what: str,
+    owner: str,
+    *,
+    plural: bool = False,
+    locate: bool = True,
+) -> None:
+    """Raise :class:`DataError` if a floating ``array`` holds NaN or Inf values.
+
+    The fast path sums the array: the sum is finite exactly when every value is
+    (barring overflow, which the full count then sorts out), and needs no
+    array-sized mask.
+
+    Args:
+        array: the array (non-floating arrays pass unchecked).
+        what: its name in the message, e.g. ``"X_train"`` or ``"the inputs"``.
+        owner: what is checking; it leads the message, e.g. ``"fit"``.
+        plural: ``what`` takes "contain" rather than "contains".
+        locate: add the index of the first bad value.
+
+    Raises:
+        DataError: e.g. ``fit: X_train contains 2 NaN or Inf values (first at
+            index (0, 3))``.
+    """
+    if array.dtype.kind != "f" or np.isfinite(np.sum(array, dtype=np.float64)):
+        return
+    bad = ~np.isfinite(array)
+    count = int(np.count_nonzero(bad))
+    if not count:
+        return
+    message = (
+        f"{owner}: {what} {'contain' if plural else 'contains'} {count} NaN or Inf "
+        f"values"
+    )
+    if locate:
+        first = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        message += f" (first at index {tuple(int(i) for i in first)})"
+    raise DataError(message)

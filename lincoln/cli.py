@@ -30,7 +30,6 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -40,20 +39,17 @@ from .base import ParamOperation
 from .errors import ConfigError, GradientCheckError, LincolnError, ShapeError
 from .gradcheck import check_network
 from .losses import SoftmaxCrossEntropy
-from .metrics import accuracy
 from .network import NeuralNetwork
 from .optimizers import SGD
 from .plotting import MATPLOTLIB_MISSING, plot_history
 from .serialization import load
 from .summary import summary
-from .train import History, Trainer
+from .train import Trainer, sample_shape_mismatch
 
 __all__ = [
     "main",
     "build_parser",
     "default_config_path",
-    "run_experiment",
-    "write_run_dir",
     "load_model",
     "data_input_shape",
 ]
@@ -85,34 +81,9 @@ def default_config_path() -> Path:
     )
 
 
-def run_experiment(
-    config_path: str | Path,
-    out: str | Path | None = None,
-    *,
-    verbose: bool = True,
-    progress: bool | None = None,
-) -> tuple[History, dict[str, Any]]:
-    """Train what ``config_path`` describes; write the run directory if ``out``.
-
-    The work is :func:`lincoln.config.run_experiment`'s; this keeps the
-    command's two-value form.
-
-    Returns:
-        The training history and the final metrics (test loss, accuracy, times).
-    """
-    history, metrics, _ = cfg.run_experiment(
-        config_path, out, verbose=verbose, progress=progress
-    )
-    return history, metrics
-
-
-#: Writes config.toml, history.json, history.csv, metrics.json and model.npz.
-write_run_dir = cfg.write_run_dir
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
     path = Path(args.config) if args.config else default_config_path()
-    history, metrics = run_experiment(
+    history, metrics, _ = cfg.run_experiment(
         path,
         args.out,
         verbose=not args.quiet,
@@ -201,8 +172,8 @@ def _load_array(path: str | Path) -> np.ndarray:
 
 def _check_samples(net: NeuralNetwork, X: np.ndarray, what: str) -> None:
     """A one-line ShapeError naming ``what`` when X's samples do not fit the model."""
-    built_for = net.layers[0]._input_shape
-    if built_for is not None and tuple(X.shape[1:]) != tuple(built_for):
+    built_for = sample_shape_mismatch(net, X)
+    if built_for is not None:
         raise ShapeError(
             f"{what}: samples of shape {tuple(X.shape[1:])} "
             f"(array shape {X.shape}), but "
@@ -255,7 +226,7 @@ def _evaluation_experiment(
     if spec in cfg.DATASETS:
         # the default preprocessing of that data set; pass the training config
         # when the model was trained on other settings
-        built_for = net.layers[0]._input_shape
+        built_for = net.input_shape
         shape = "image" if built_for is not None and len(built_for) > 1 else "flat"
         return cfg.Experiment(
             path=Path(spec), config={"data": {"name": spec, "shape": shape}}
@@ -274,25 +245,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     exp = _evaluation_experiment(args.data, model_path, net)
     _, _, X_test, y_test = cfg.load_data(exp, dtype=net.dtype)
     _check_samples(net, X_test, f"{exp.path} test data")
-    # Trainer.evaluate is the very computation behind metrics.json's test figures;
-    # the optimizer is never stepped.
-    result = Trainer(net, SGD()).evaluate(X_test, y_test)
-    acc = result.get("accuracy")
-    # labels, or one-hot rows (a classifier trained with mean squared error)
-    labels = y_test.ndim == 1 and y_test.dtype.kind in "iu"
-    if acc is None and (labels or (y_test.ndim == 2 and y_test.shape[1] > 1)):
-        acc = accuracy(y_test, net.predict(X_test))
+    # the very computation behind metrics.json's test figures (Trainer.evaluate;
+    # the optimizer is never stepped)
+    loss, acc = cfg.evaluate_test(Trainer(net, SGD()), X_test, y_test)
     metrics = {
         "model": str(model_path),
         "data": str(exp.path),
-        "test_loss": result["loss"],
+        "test_loss": loss,
         "test_accuracy": acc,
         "test_samples": int(len(X_test)),
     }
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0
-    figures = f"test loss {result['loss']:.4f}"
+    figures = f"test loss {loss:.4f}"
     if acc is not None:
         figures = f"test accuracy {acc:.4f}, " + figures
     print(f"{model_path}: {figures} on {len(X_test)} samples ({exp.path})")
@@ -302,7 +268,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     net = load_model(args.model)
     X = _load_array(args.input)
-    built_for = net.layers[0]._input_shape
+    built_for = net.input_shape
     if built_for is not None and tuple(X.shape) == tuple(built_for):
         X = X[np.newaxis]  # one sample without its batch axis
     _check_samples(net, X, str(args.input))

@@ -72,6 +72,7 @@ __all__ = [
     "fit_options",
     "Experiment",
     "run_experiment",
+    "evaluate_test",
     "write_run_dir",
     "DATASETS",
     "SECTIONS",
@@ -366,8 +367,24 @@ def config_copy(exp: Experiment) -> dict[str, Any]:
     return copy.deepcopy(exp.config)
 
 
-def _is_classification(y: np.ndarray) -> bool:
-    return (y.ndim == 1 and y.dtype.kind in "iu") or (y.ndim == 2 and y.shape[1] > 1)
+def evaluate_test(
+    trainer: Trainer, X_test: np.ndarray, y_test: np.ndarray
+) -> tuple[float, float | None]:
+    """Test loss and accuracy of ``trainer.net``, as ``metrics.json`` reports them.
+
+    The figures are :meth:`~lincoln.train.Trainer.evaluate`'s. It gives an
+    accuracy for a softmax classifier only; a classifier trained with mean
+    squared error (integer labels or one-hot rows as targets) gets one computed
+    from its predictions. Regression targets get None.
+    """
+    result = trainer.evaluate(X_test, y_test)
+    test_accuracy = result.get("accuracy")
+    if test_accuracy is None and (
+        (y_test.ndim == 1 and y_test.dtype.kind in "iu")
+        or (y_test.ndim == 2 and y_test.shape[1] > 1)
+    ):
+        test_accuracy = accuracy(y_test, trainer.net.predict(X_test))
+    return result["loss"], test_accuracy
 
 
 def run_experiment(
@@ -402,13 +419,10 @@ def run_experiment(
         **fit_options(exp),
     )
     train_time = time.perf_counter() - start
-    final = trainer.evaluate(X_test, y_test)
-    test_accuracy = final.get("accuracy")
-    if test_accuracy is None and _is_classification(y_test):
-        test_accuracy = accuracy(y_test, net.predict(X_test))
+    test_loss, test_accuracy = evaluate_test(trainer, X_test, y_test)
     metrics: dict[str, Any] = {
         "config": str(exp.path),
-        "test_loss": final["loss"],
+        "test_loss": test_loss,
         "test_accuracy": test_accuracy,
         "epochs_run": len(history.train_loss),
         "best_epoch": history.best_epoch,

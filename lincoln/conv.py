@@ -48,6 +48,7 @@ __all__ = [
     "BiasAdd2D",
     "FlattenOp",
     "PADDINGS",
+    "check_images",
     "check_padding",
     "conv_output_size",
     "window_offsets",
@@ -242,13 +243,34 @@ def _scratch(
     return np.zeros(shape, dtype=dtype) if zero else np.empty(shape, dtype=dtype)
 
 
-def _check_images(op: Operation, x: Array, channels: int | None) -> None:
+def check_images(
+    owner: Any,
+    x: Array,
+    channels: int | None = None,
+    *,
+    requirement: str | None = None,
+) -> None:
+    """Raise :class:`ShapeError` unless ``x`` is a batch of NCHW images (with
+    ``channels`` channels, if given).
+
+    Args:
+        owner: the operation or layer checking (its class name leads the
+            message), or that name as a string.
+        x: the input.
+        channels: the number of channels required, or None for any.
+        requirement: the words after "input must" in the message; default
+            ``"have shape (batch, C, height, width)"``.
+
+    Raises:
+        ShapeError: e.g. ``Conv2DOp: input must have shape (batch, 3, height,
+            width), received shape (2, 75)``.
+    """
     if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
-        c = "channels" if channels is None else str(channels)
-        raise ShapeError(
-            f"{type(op).__name__}: input must have shape (batch, {c}, height, width), "
-            f"received shape {x.shape}"
-        )
+        name = owner if isinstance(owner, str) else type(owner).__name__
+        if requirement is None:
+            c = "channels" if channels is None else str(channels)
+            requirement = f"have shape (batch, {c}, height, width)"
+        raise ShapeError(f"{name}: input must {requirement}, received shape {x.shape}")
 
 
 # -- operations --------------------------------------------------------------------
@@ -304,7 +326,7 @@ class Conv2DOp(ParamOperation):
     def _output(self) -> Array:
         x = self.input_
         in_c, out_c, k, _ = self.param.shape
-        _check_images(self, x, in_c)
+        check_images(self, x, in_c)
         n, _, h, w = x.shape
         out_h, out_w = conv_output_size(h, w, k, self.stride, self.padding)
         if out_h < 1 or out_w < 1:
@@ -376,7 +398,7 @@ class BiasAdd2D(ParamOperation):
         super().__init__(B)
 
     def _output(self) -> Array:
-        _check_images(self, self.input_, self.param.shape[1])
+        check_images(self, self.input_, self.param.shape[1])
         return self.input_ + self.param
 
     def _input_grad(self, output_grad: Array) -> Array:

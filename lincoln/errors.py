@@ -1,4 +1,4 @@
-"""Exceptions raised by lincoln, and the shape-check helper the operations share.
+"""Exceptions raised by lincoln, and the checks and messages the modules share.
 
 Every error a user can trigger is one of these named classes (all subclass a
 builtin, so ``except ValueError`` keeps working) with a message that says what
@@ -19,6 +19,7 @@ __all__ = [
     "DatasetNotFoundError",
     "ModelFileError",
     "GradientCheckError",
+    "shape_error",
     "check_shape",
     "check_positive_int",
     "check_real",
@@ -53,6 +54,31 @@ class GradientCheckError(LincolnError, AssertionError):
     """Backpropagated gradients disagree with numerical ones."""
 
 
+def shape_error(
+    owner: Any, what: str, expected: tuple[int, ...], received: Any
+) -> ShapeError:
+    """The :class:`ShapeError` for an array that should have shape ``expected``.
+
+    Only the message is built here; callers keep their own (fast) comparison and
+    raise what this returns.
+
+    Args:
+        owner: the object doing the check (its class name leads the message), or
+            that name as a string.
+        what: the name of the array, e.g. ``"output_grad"``.
+        expected: the shape it must have.
+        received: the array (or anything else, named by its type).
+
+    Returns:
+        e.g. ``ShapeError("Dense: output_grad must have shape (5, 4), received
+        shape (4, 5)")``.
+    """
+    name = owner if isinstance(owner, str) else type(owner).__name__
+    shape = getattr(received, "shape", None)
+    got = f"shape {shape}" if shape is not None else type(received).__name__
+    return ShapeError(f"{name}: {what} must have shape {expected}, received {got}")
+
+
 def check_shape(
     owner: Any, what: str, expected: tuple[int, ...], received: Any
 ) -> None:
@@ -65,14 +91,11 @@ def check_shape(
         received: the array (or anything with ``.shape``).
 
     Raises:
-        ShapeError: naming the owner, the array, the expected and received shapes.
+        ShapeError: naming the owner, the array, the expected and received shapes
+            (see :func:`shape_error`).
     """
-    shape = getattr(received, "shape", None)
-    if shape != expected:
-        got = f"shape {shape}" if shape is not None else f"{type(received).__name__}"
-        raise ShapeError(
-            f"{type(owner).__name__}: {what} must have shape {expected}, received {got}"
-        )
+    if getattr(received, "shape", None) != expected:
+        raise shape_error(owner, what, expected, received)
 
 
 def check_positive_int(owner: str, name: str, value: Any) -> int:

@@ -18,10 +18,23 @@ import numpy as np
 
 from .activations import Sigmoid, activation_name, get_activation
 from .base import Array, Operation, ParamOperation
-from .conv import BiasAdd2D, Conv2DOp, FlattenOp, check_padding, conv_output_size
+from .conv import (
+    BiasAdd2D,
+    Conv2DOp,
+    FlattenOp,
+    check_images,
+    check_padding,
+    conv_output_size,
+)
 from .dense import BiasAdd, WeightMultiply
 from .dropout import Dropout
-from .errors import ConfigError, ShapeError, check_positive_int, check_real
+from .errors import (
+    ConfigError,
+    ShapeError,
+    check_positive_int,
+    check_real,
+    shape_error,
+)
 from .normalization import BatchNormalize, Scale, Shift, check_eps, check_momentum
 from .pooling import AvgPool2DOp, MaxPool2DOp
 
@@ -40,6 +53,9 @@ __all__ = [
 ]
 
 WEIGHT_INITS = ("standard", "glorot", "he")
+
+# what the image layers require of their input, in their error messages
+_IMAGES = "be 4-D (batch, channels, height, width)"
 
 
 def _keep_prob(owner: str, value: Any) -> float:
@@ -61,6 +77,13 @@ def _weight_init(owner: str, value: Any) -> str:
             f"{', '.join(repr(w) for w in WEIGHT_INITS)}"
         )
     return str(value)
+
+
+def _activation_spec(activation: Operation) -> str | dict[str, Any]:
+    """An activation as a config entry: its name, or a dict with its arguments."""
+    name = activation_name(activation)
+    extra = activation.get_config()
+    return {"type": name, **extra} if extra else name
 
 
 def init_scale(weight_init: str, fan_in: int, fan_out: int) -> float:
@@ -177,19 +200,27 @@ class Layer:
         Raises:
             ShapeError: ``output_grad`` does not match the layer's output.
         """
-        if self.output is None:
+        output = self.output
+        if output is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        if getattr(output_grad, "shape", None) != self.output.shape:
-            raise ShapeError(
-                f"{type(self).__name__}: output_grad must have shape "
-                f"{self.output.shape}, received shape "
-                f"{getattr(output_grad, 'shape', None)}"
-            )
-        for operation in reversed(self.operations):
-            output_grad = operation.backward(output_grad)
-        self.input_grad = output_grad
+        operations = self.operations
+        # The layer's output is its last operation's, whose backward checks
+        # output_grad against it: that is the one shape check. When it fails,
+        # the error names the layer, which is what the caller handed the array to.
+        grad = output_grad
+        try:
+            for operation in reversed(operations):
+                grad = operation.backward(grad)
+        except ShapeError:
+            if getattr(output_grad, "shape", None) == output.shape:
+                raise  # a gradient further down is wrong: its operation's message
+            error = shape_error(self, "output_grad", output.shape, output_grad)
+            raise error from None
+        if not operations and getattr(output_grad, "shape", None) != output.shape:
+            raise shape_error(self, "output_grad", output.shape, output_grad)
+        self.input_grad = grad
         self._param_grads()
-        return output_grad
+        return grad
 
     def _param_grads(self) -> None:
         self.param_grads = [
@@ -290,12 +321,9 @@ class Dense(Layer):
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
             "neurons": self.neurons,
-            "activation": activation_name(self.activation),
+            "activation": _activation_spec(self.activation),
+            "weight_init": self.weight_init,
         }
-        extra = self.activation.get_config()
-        if extra:
-            config["activation"] = {"type": config["activation"], **extra}
-        config["weight_init"] = self.weight_init
         if self.dropout < 1.0:
             config["dropout"] = self.dropout
         return config
@@ -329,21 +357,6 @@ def layer_from_config(config: dict[str, Any]) -> Layer:
 
 
 # -- convolutional, pooling, reshaping and normalization layers --------------------
-
-
-def _activation_spec(activation: Operation) -> str | dict[str, Any]:
-    """An activation as a config entry: its name, or a dict with its arguments."""
-    name = activation_name(activation)
-    extra = activation.get_config()
-    return {"type": name, **extra} if extra else name
-
-
-def _check_images(owner: str, input_: Array) -> None:
-    if input_.ndim != 4:
-        raise ShapeError(
-            f"{owner}: input must be 4-D (batch, channels, height, width), received "
-            f"shape {input_.shape}"
-        )
 
 
 def _image_shape(owner: str, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
@@ -429,7 +442,7 @@ class Conv2D(Layer):
         self.padding = check_padding("Conv2D", padding)
 
     def _setup_layer(self, input_: Array) -> None:
-        _check_images("Conv2D", input_)
+        check_images("Conv2D", input_, requirement=_IMAGES)
         self.output_shape(tuple(input_.shape[1:]))  # raises if the kernel does not fit
         in_c, out_c, k = input_.shape[1], self.out_channels, self.param_size
         rng = self.rng()
@@ -513,7 +526,7 @@ class _Pool2D(_WidthlessLayer):
         )
 
     def _setup_layer(self, input_: Array) -> None:
-        _check_images(type(self).__name__, input_)
+        check_images(type(self).__name__, input_, requirement=_IMAGES)
         self.output_shape(tuple(input_.shape[1:]))  # raises if a window does not fit
         self.params = []
         self.operations = [self._operation(self.pool_size, self.stride)]

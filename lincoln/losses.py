@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .base import Array, as_array
-from .errors import ConfigError, DataError, ShapeError
+from .errors import ConfigError, DataError, ShapeError, shape_error
 
 __all__ = [
     "Loss",
@@ -58,10 +58,11 @@ class Loss:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         self.input_grad = self._input_grad()
         if getattr(self.input_grad, "shape", None) != self.prediction.shape:
-            raise ShapeError(
-                f"{type(self).__name__}: gradient from _input_grad must have shape "
-                f"{self.prediction.shape}, received "
-                f"{getattr(self.input_grad, 'shape', None)}"
+            raise shape_error(
+                self,
+                "gradient from _input_grad",
+                self.prediction.shape,
+                self.input_grad,
             )
         return self.input_grad
 
@@ -127,12 +128,13 @@ class MeanSquaredError(Loss):
     def _output(self) -> float:
         pred = _softmax(self.prediction) if self.normalize else self.prediction
         self._normalized = pred
-        diff = pred - self.target
+        # kept for _input_grad, whose gradient is this difference scaled
+        self._diff = diff = pred - self.target
         return float(np.vdot(diff, diff)) / self.prediction.shape[0]
 
     def _input_grad(self) -> Array:
         n = self.prediction.shape[0]
-        grad = (self._normalized - self.target) * (2.0 / n)
+        grad = self._diff * (2.0 / n)
         if self.normalize:
             # chain through the softmax: J^T g = p * (g - sum(p * g))
             p = self._normalized

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Array, Operation, as_array
+from .base import Array, Operation, as_array, check_finite
 from .errors import ConfigError, DataError, ShapeError, check_positive_int
 from .layers import Layer
 from .losses import Loss
@@ -170,11 +170,7 @@ class NeuralNetwork:
         For a classifier these are the logits; ``argmax(axis=1)`` gives classes.
         """
         X = self._prepare(X)
-        # the sum is finite when every value is (or overflowed: count to be sure)
-        if not np.isfinite(np.sum(X, dtype=np.float64)):
-            bad = int(np.count_nonzero(~np.isfinite(X)))
-            if bad:
-                raise DataError(f"predict: the inputs contain {bad} NaN or Inf values")
+        check_finite(X, "the inputs", "predict", plural=True, locate=False)
         batch_size = check_positive_int("predict", "batch_size", batch_size)
         if len(X) == 0:
             raise DataError("predict: received an empty array (0 samples)")

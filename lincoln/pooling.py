@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .base import Array, Operation
-from .conv import Offset, _check_images, window_offsets
+from .conv import Offset, check_images, window_offsets
 from .errors import ShapeError, check_positive_int
 
 __all__ = ["MaxPool2DOp", "AvgPool2DOp"]
@@ -33,7 +33,7 @@ class _Pool2DOp(Operation):
 
     def _offsets(self) -> tuple[int, int, tuple[Offset, ...]]:
         x = self.input_
-        _check_images(self, x, None)
+        check_images(self, x)
         h, w = x.shape[2], x.shape[3]
         size = self.pool_size
         if h < size or w < size:

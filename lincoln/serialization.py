@@ -45,12 +45,10 @@ wrong with it.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import inspect
 import json
 import os
-import secrets
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
@@ -60,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._files import atomic_write
 from .base import Array
 from .errors import ConfigError, LincolnError, ModelFileError
 from .layers import LAYERS, Layer, layer_from_config
@@ -119,43 +118,15 @@ def atomic_savez(path: PathLike, arrays: Mapping[str, Array]) -> None:
     """Write ``arrays`` as an ``.npz`` archive at exactly ``path``, atomically.
 
     The archive is written to a temporary file in the same folder, flushed and
-    fsynced, then renamed over ``path``. If anything fails (including
-    KeyboardInterrupt) the previous file at ``path`` is untouched and the
-    temporary file is removed.
+    fsynced, then renamed over ``path`` (see :func:`lincoln._files.atomic_write`).
+    If anything fails (including KeyboardInterrupt) the previous file at ``path``
+    is untouched and the temporary file is removed.
 
     Raises:
         OSError: the folder does not exist or is not writable, the disk is full, ...
     """
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {target}: no folder {target.parent}")
-    # A name of our own, opened exclusively, rather than tempfile.mkstemp: the file
-    # gets the usual permissions (umask), not mkstemp's 0600.
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    fh = open(tmp, "xb")  # outside the try: a failed open leaves nothing to remove
-    try:
-        with fh:
-            np.savez(fh, **arrays)  # type: ignore[arg-type]  # no name is "allow_pickle"
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(target.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; folders cannot be opened on Windows.
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    with atomic_write(path) as fh:
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # no name is "allow_pickle"
 
 
 def _json_default(value: Any) -> Any:

@@ -119,7 +119,7 @@ def layer_rows(net: NeuralNetwork) -> list[dict[str, Any]]:
     """One dict per layer of a built network: index, layer, operations,
     input and output shape (per sample), trainable and non-trainable counts."""
     rows = []
-    shape: tuple[int, ...] | None = net.layers[0]._input_shape
+    shape: tuple[int, ...] | None = net.input_shape
     for i, layer in enumerate(net.layers):
         in_shape = layer._input_shape or shape
         out_shape = _output_shape(layer, in_shape)
@@ -178,7 +178,7 @@ def summary(net: NeuralNetwork, input_shape: Any = None) -> str:
         raise TypeError(f"summary: net must be a NeuralNetwork, received {net!r}")
     if input_shape is not None:
         shape = _as_input_shape(input_shape)
-        built_for = net.layers[0]._input_shape
+        built_for = net.input_shape
         if net.built and built_for is not None and built_for != shape:
             raise ShapeError(
                 "summary: the network is built for inputs "
@@ -195,7 +195,7 @@ def summary(net: NeuralNetwork, input_shape: Any = None) -> str:
         )
 
     rows = layer_rows(net)
-    table = [_HEADERS, ("", "input", _shape_text(net.layers[0]._input_shape), "")]
+    table = [_HEADERS, ("", "input", _shape_text(net.input_shape), "")]
     for row in rows:
         params = f"{row['params']:,}"
         if row["non_trainable"]:

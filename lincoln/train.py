@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .base import Array, as_array
+from .base import Array, as_array, check_finite
 from .errors import (
     ConfigError,
     DataError,
@@ -48,6 +48,7 @@ __all__ = [
     "Trainer",
     "History",
     "check_data",
+    "sample_shape_mismatch",
     "BEST_MODEL_FILE",
     "LAST_CHECKPOINT_FILE",
 ]
@@ -168,6 +169,15 @@ class History:
         )
 
 
+def sample_shape_mismatch(net: NeuralNetwork, X: Array) -> tuple[int, ...] | None:
+    """The per-sample shape ``net`` was built for, if ``X``'s samples (``X.shape[1:]``)
+    have another; None when they fit or the network is not built yet."""
+    built_for = net.input_shape
+    if built_for is not None and tuple(X.shape[1:]) != tuple(built_for):
+        return built_for
+    return None
+
+
 def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Array]:
     """Validate and convert one (inputs, targets) pair for ``net``.
 
@@ -200,9 +210,9 @@ def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Ar
             f"fit: X_{name} has {X.shape[0]} samples but y_{name} has {y.shape[0]}"
         )
     X = np.ascontiguousarray(X, dtype=net.dtype)
-    _check_finite(X, f"X_{name}")
-    built_for = net.input_shape
-    if built_for is not None and X.shape[1:] != built_for:
+    check_finite(X, f"X_{name}", "fit")
+    built_for = sample_shape_mismatch(net, X)
+    if built_for is not None:
         raise ShapeError(
             f"fit: X_{name} has samples of shape {X.shape[1:]}, but the network "
             f"was built for samples of shape {built_for}"
@@ -215,7 +225,7 @@ def check_data(net: NeuralNetwork, X: Any, y: Any, name: str) -> tuple[Array, Ar
         y = _check_labels(y.reshape(-1), out_shape[0], f"fit: y_{name}")
         return X, np.ascontiguousarray(y, dtype=np.int64)
     y = np.ascontiguousarray(y, dtype=net.dtype)
-    _check_finite(y, f"y_{name}")
+    check_finite(y, f"y_{name}", "fit")
     if y.ndim == 1 and out_shape == (1,):
         y = y.reshape(-1, 1)
     if y.shape[1:] != out_shape:
@@ -242,19 +252,6 @@ def _check_distributions(y: Array, what: str) -> None:
         raise DataError(
             f"fit: {what} holds one-hot rows, which must each sum to 1; row "
             f"{int(off[0])} sums to {float(sums[off[0]]):.4g} ({off.size} rows do not)"
-        )
-
-
-def _check_finite(arr: Array, what: str) -> None:
-    # The sum is finite exactly when every value is (barring overflow, which
-    # the full check below then sorts out), and needs no array-sized mask.
-    if arr.dtype.kind != "f" or np.isfinite(np.sum(arr, dtype=np.float64)):
-        return
-    if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))
-        raise DataError(
-            f"fit: {what} contains {len(bad)} NaN or Inf values (first at index "
-            f"{tuple(int(i) for i in bad[0])})"
         )
 
 

@@ -9,8 +9,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from lincoln.base import Operation, ParamOperation
-from lincoln.errors import ShapeError
+from lincoln.base import Operation, ParamOperation, check_finite
+from lincoln.errors import DataError, ShapeError, check_shape, shape_error
 from lincoln.gradcheck import check_operation
 
 
@@ -217,3 +217,44 @@ def test_the_param_is_kept_by_reference() -> None:
 def test_reprs() -> None:
     assert repr(Square()) == "Square()"
     assert repr(Scale(np.ones((1, 3)))) == "Scale(param shape=(1, 3))"
+
+
+# -- the shared message builders and checks -------------------------------------------
+
+
+def test_check_shape_and_operations_share_one_message(rng) -> None:
+    op = Square()
+    op.forward(rng.standard_normal((3, 2)))
+    with pytest.raises(ShapeError) as from_op:
+        op.backward(np.ones((2, 3)))
+    with pytest.raises(ShapeError) as from_check:
+        check_shape(op, "output_grad", (3, 2), np.ones((2, 3)))
+    assert (
+        str(from_op.value)
+        == str(from_check.value)
+        == ("Square: output_grad must have shape (3, 2), received shape (2, 3)")
+    )
+    check_shape(op, "output_grad", (3, 2), np.ones((3, 2)))  # fits: no error
+    # a string names the owner as it is; what has no shape is named by its type
+    assert str(shape_error("Dense", "output_grad", (5, 4), [1.0])) == (
+        "Dense: output_grad must have shape (5, 4), received list"
+    )
+
+
+def test_check_finite_counts_and_locates_the_bad_values() -> None:
+    x = np.zeros((4, 5), order="F")
+    x[3, 0], x[0, 4] = np.nan, np.inf
+    with pytest.raises(
+        DataError,
+        match=r"^fit: X_train contains 2 NaN or Inf values "
+        r"\(first at index \(0, 4\)\)$",
+    ):
+        check_finite(x, "X_train", "fit")
+    with pytest.raises(
+        DataError, match=r"^predict: the inputs contain 2 NaN or Inf values$"
+    ):
+        check_finite(x, "the inputs", "predict", plural=True, locate=False)
+    # finite values whose sum overflows, and integers, pass
+    with np.errstate(over="ignore"):
+        check_finite(np.full((3, 2), np.finfo(np.float64).max), "X", "fit")
+    check_finite(np.arange(6).reshape(3, 2), "y", "fit")

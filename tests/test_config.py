@@ -10,8 +10,10 @@ import pytest
 from lincoln import config as cfg
 from lincoln.errors import ConfigError
 from lincoln.layers import Dense
-from lincoln.losses import SoftmaxCrossEntropy
-from lincoln.optimizers import SGDMomentum
+from lincoln.losses import Loss, MeanSquaredError, SoftmaxCrossEntropy
+from lincoln.network import NeuralNetwork
+from lincoln.optimizers import SGD, SGDMomentum
+from lincoln.train import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,3 +138,29 @@ def test_every_shipped_config_parses_and_builds() -> None:
         net = cfg.build_network(exp)
         cfg.build_optimizer(exp)
         assert net.layers
+
+
+def test_evaluate_test_gives_mse_classifiers_an_accuracy(rng) -> None:
+    X = rng.standard_normal((20, 4))
+    labels = rng.integers(0, 3, 20)
+
+    def trainer(loss: Loss, outputs: int = 3) -> Trainer:
+        net = NeuralNetwork([Dense(outputs, "linear")], loss, seed=0)
+        return Trainer(net, SGD())
+
+    # softmax: Trainer.evaluate's own accuracy
+    t = trainer(SoftmaxCrossEntropy())
+    loss, acc = cfg.evaluate_test(t, X, labels)
+    assert (loss, acc) == (
+        t.evaluate(X, labels)["loss"],
+        t.evaluate(X, labels)["accuracy"],
+    )
+    # mean squared error on one-hot rows: computed from the predictions
+    t = trainer(MeanSquaredError())
+    one_hot = np.eye(3)[labels]
+    loss, acc = cfg.evaluate_test(t, X, one_hot)
+    assert loss == t.evaluate(X, one_hot)["loss"]
+    assert acc == np.mean(t.net.predict(X).argmax(axis=1) == labels)
+    # regression: no accuracy
+    regression = trainer(MeanSquaredError(), outputs=1)
+    assert cfg.evaluate_test(regression, X, X[:, 0])[1] is None

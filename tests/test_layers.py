@@ -123,6 +123,54 @@ def test_layer_backward_checks_the_gradient_shape(rng) -> None:
         layer.backward(np.ones((4, 5)))
 
 
+def test_layer_backward_names_the_layer_for_any_wrong_output_grad(rng) -> None:
+    layer = Dense(4)
+    layer.forward(rng.standard_normal((5, 3)))
+    with pytest.raises(
+        ShapeError,
+        match=r"^Dense: output_grad must have shape \(5, 4\), received list$",
+    ):
+        layer.backward([[1.0] * 4] * 5)
+    assert layer.backward(np.ones((5, 4))).shape == (5, 3)  # and it still works
+
+
+class WrongGrad(Operation):
+    """A user's activation whose input gradient has the wrong shape."""
+
+    def _output(self) -> np.ndarray:
+        return self.input_
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return output_grad.T
+
+
+def test_a_wrong_gradient_inside_a_layer_keeps_its_operations_message(rng) -> None:
+    layer = Dense(4, WrongGrad())
+    layer.forward(rng.standard_normal((5, 3)))
+    with pytest.raises(
+        ShapeError,
+        match=r"^WrongGrad: the input gradient from _input_grad must have shape "
+        r"\(5, 4\), received shape \(4, 5\)$",
+    ):
+        layer.backward(np.ones((5, 4)))
+
+
+class Identity(Layer):
+    """A layer without operations."""
+
+    def _setup_layer(self, input_: np.ndarray) -> None:
+        self.operations = []
+
+
+def test_a_layer_without_operations_checks_output_grad(rng) -> None:
+    layer = Identity(3)
+    layer.forward(rng.standard_normal((2, 3)))
+    with pytest.raises(ShapeError, match=r"^Identity: output_grad must have shape"):
+        layer.backward(np.ones((3, 2)))
+    g = np.ones((2, 3))
+    assert layer.backward(g) is g
+
+
 def test_layer_backward_fills_param_grads(rng) -> None:
     layer = Dense(4, "tanh")
     x = rng.standard_normal((5, 3))

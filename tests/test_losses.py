@@ -169,6 +169,34 @@ def test_mse_value_and_gradient(rng) -> None:
     np.testing.assert_allclose(mse.backward(), 2 * (p - t) / 4, rtol=1e-14)
 
 
+@pytest.mark.parametrize("normalize", [False, True])
+def test_mse_gradient_is_the_same_on_every_backward_call(rng, normalize) -> None:
+    # _input_grad reuses the difference _output computed: it must not consume it
+    p, t = rng.standard_normal((4, 3)), np.eye(3)[[0, 1, 2, 0]]
+    mse = MeanSquaredError(normalize=normalize)
+    mse.forward(p, t)
+    first = mse.backward().copy()
+    np.testing.assert_array_equal(mse.backward(), first)
+    mse.forward(p + 1.0, t)  # a new forward pass: a new difference
+    if not normalize:
+        np.testing.assert_allclose(mse.backward(), 2 * (p + 1.0 - t) / 4, rtol=1e-14)
+
+
+def test_a_wrong_loss_gradient_shape_is_named() -> None:
+    class Flat(MeanSquaredError):
+        def _input_grad(self) -> np.ndarray:
+            return super()._input_grad().ravel()
+
+    loss = Flat()
+    loss.forward(np.zeros((2, 3)), np.ones((2, 3)))
+    with pytest.raises(
+        ShapeError,
+        match=r"^Flat: gradient from _input_grad must have shape \(2, 3\), "
+        r"received shape \(6,\)$",
+    ):
+        loss.backward()
+
+
 def test_mse_accepts_a_flat_target_for_one_output(rng) -> None:
     p, t = rng.standard_normal((5, 1)), rng.standard_normal(5)
     assert MeanSquaredError().forward(p, t) == pytest.approx(

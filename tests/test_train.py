@@ -17,7 +17,7 @@ from lincoln.layers import Dense
 from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
 from lincoln.optimizers import SGD, Adam, SGDMomentum
-from lincoln.train import History, Trainer
+from lincoln.train import History, Trainer, sample_shape_mismatch
 
 
 def _linear_classifier(seed: int = 1) -> NeuralNetwork:
@@ -552,3 +552,11 @@ def test_wrong_input_width_and_target_shape(trainer, data) -> None:
         ShapeError, match=r"X_train must have shape \(samples, features"
     ):
         trainer.fit(X[:, 0], y, verbose=False)
+
+
+def test_sample_shape_mismatch_compares_with_the_built_shape() -> None:
+    net = NeuralNetwork([Dense(2, "linear")], MeanSquaredError())
+    assert sample_shape_mismatch(net, np.zeros((3, 5))) is None  # not built yet
+    net.build((4,))
+    assert sample_shape_mismatch(net, np.zeros((3, 4))) is None
+    assert sample_shape_mismatch(net, np.zeros((3, 5))) == (4,)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import secrets
 import struct
 import zlib
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Union
 
 import numpy as np
 
+from .._files import atomic_write
 from ..errors import DataError, DatasetNotFoundError
 
 __all__ = ["read_idx", "write_idx", "IDX_DTYPES"]
@@ -175,38 +175,6 @@ def write_idx(path: PathLike, array: np.ndarray) -> Path:
     if path.name.lower().endswith(".gz"):
         payload = gzip.compress(payload, mtime=0)
 
-    fd, tmp = _create_temp(path.parent, path.name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as handle:
+        handle.write(payload)
     return path
-
-
-def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
-    """Create a new, empty temporary file for ``name`` in ``folder``.
-
-    Unlike :func:`tempfile.mkstemp` the file gets the usual permissions (0o666 less
-    the umask), so it keeps them once it is moved into place with :func:`os.replace`.
-
-    Args:
-        folder: where to create it (the folder of the final file, so that
-            ``os.replace`` is an atomic rename).
-        name: the final file's name, used in the temporary name.
-
-    Returns:
-        An open write-only file descriptor and the temporary file's path.
-
-    Raises:
-        OSError: if the file cannot be created.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = folder / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        try:
-            return os.open(tmp, flags, 0o666), tmp
-        except FileExistsError:
-            continue

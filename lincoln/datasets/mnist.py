@@ -42,8 +42,9 @@ from typing import Union
 import numpy as np
 from numpy.typing import DTypeLike
 
+from .._files import create_temp
 from ..errors import ConfigError, DataError, DatasetNotFoundError
-from .idx import _create_temp, read_idx
+from .idx import read_idx
 
 __all__ = ["load_mnist", "load_fashion_mnist"]
 
@@ -244,7 +245,7 @@ def _fetch_one(url: str, dest: Path, accepted: tuple[str, ...]) -> str | None:
     Raises:
         OSError, http.client.HTTPException: if the download or a write fails.
     """
-    fd, tmp = _create_temp(dest.parent, dest.name)
+    fd, tmp = create_temp(dest)
     os.close(fd)
     try:
         _download(url, tmp)
