@@ -36,6 +36,7 @@ import numpy as np
 from . import config as cfg
 from ._version import __version__
 from .base import ParamOperation
+from .datasets import Standardizer
 from .errors import ConfigError, GradientCheckError, LincolnError, ShapeError
 from .gradcheck import check_network
 from .losses import SoftmaxCrossEntropy
@@ -265,9 +266,22 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare_like_training(model: Path, X: np.ndarray) -> np.ndarray:
+    run_dir = model if model.is_dir() else model.parent
+    path = run_dir / cfg.PREPROCESS_FILE
+    if not path.is_file():
+        raise LincolnError(
+            f"--raw-input: {path} not found; it is written by lincoln train --out "
+            f"into the run directory"
+        )
+    return Standardizer.load(path).transform(X)
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     net = load_model(args.model)
     X = _load_array(args.input)
+    if args.raw_input:
+        X = _prepare_like_training(Path(args.model), X)
     built_for = net.input_shape
     if built_for is not None and tuple(X.shape) == tuple(built_for):
         X = X[np.newaxis]  # one sample without its batch axis
@@ -526,6 +540,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--raw",
         action="store_true",
         help="a classifier's raw outputs (logits) instead of classes",
+    )
+    predict.add_argument(
+        "--raw-input",
+        action="store_true",
+        help="INPUT holds unprepared samples (e.g. pixel values): prepare them as "
+        "the training data was, with the run directory's preprocess.npz",
     )
 
     summary_cmd = command(

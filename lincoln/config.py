@@ -44,11 +44,11 @@ from typing import Any
 import numpy as np
 
 from .datasets import (
+    Standardizer,
     load_digits,
     load_fashion_mnist,
     load_mnist,
     one_hot,
-    standardize,
     train_test_split,
 )
 from .errors import ConfigError, LincolnError
@@ -79,6 +79,7 @@ __all__ = [
 ]
 
 DATASETS = ("digits", "mnist", "fashion_mnist")
+PREPROCESS_FILE = "preprocess.npz"  # the run directory's input standardizer
 PREPROCESS = ("standardize", "global", "scale", "none")
 
 # every key each section accepts, with a one-line meaning for error messages
@@ -282,6 +283,14 @@ def fit_options(exp: Experiment) -> dict[str, Any]:
 
 def load_data(exp: Experiment, dtype: Any = np.float32) -> tuple[np.ndarray, ...]:
     """``(X_train, y_train, X_test, y_test)`` as the ``[data]`` section describes."""
+    return load_data_and_scaler(exp, dtype)[:4]
+
+
+def load_data_and_scaler(
+    exp: Experiment, dtype: Any = np.float32
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Standardizer]:
+    """:func:`load_data`, plus the :class:`Standardizer` that prepared the inputs
+    (so that new inputs can be prepared the same way)."""
     data = exp.config["data"]
     name = data.get("name")
     if name not in DATASETS:
@@ -335,19 +344,16 @@ def load_data(exp: Experiment, dtype: Any = np.float32) -> tuple[np.ndarray, ...
                 X_train, y_train = X_train[:limit], y_train[:limit]
             else:
                 X_test, y_test = X_test[:limit], y_test[:limit]
-    if preprocess == "standardize" or preprocess == "global":
-        if flatten and preprocess == "standardize":
-            X_train, X_test = standardize(X_train, X_test, dtype=dtype)
-        else:
-            # one mean and spread over all pixels (the book's preprocessing)
-            mean, std = float(X_train.mean()), float(X_train.std()) or 1.0
-            X_train = ((X_train - mean) / std).astype(dtype)
-            X_test = ((X_test - mean) / std).astype(dtype)
+    if preprocess == "standardize" and flatten:
+        scaler = Standardizer().fit(X_train)
+    elif preprocess in ("standardize", "global"):
+        # one mean and spread over all pixels (the book's preprocessing)
+        scaler = Standardizer(float(X_train.mean()), float(X_train.std()) or 1.0)
     elif preprocess == "scale":
-        X_train = (X_train / max_value).astype(dtype)
-        X_test = (X_test / max_value).astype(dtype)
+        scaler = Standardizer(0.0, max_value)
     else:
-        X_train, X_test = X_train.astype(dtype), X_test.astype(dtype)
+        scaler = Standardizer(0.0, 1.0)
+    X_train, X_test = scaler.transform(X_train, dtype), scaler.transform(X_test, dtype)
     one_hot_targets = data.get("one_hot", False)
     if not isinstance(one_hot_targets, bool):
         raise _err(
@@ -359,7 +365,7 @@ def load_data(exp: Experiment, dtype: Any = np.float32) -> tuple[np.ndarray, ...
         num_classes = int(max(y_train.max(), y_test.max())) + 1
         y_train = one_hot(y_train, num_classes, dtype=dtype)
         y_test = one_hot(y_test, num_classes, dtype=dtype)
-    return X_train, y_train, X_test, y_test
+    return X_train, y_train, X_test, y_test, scaler
 
 
 def config_copy(exp: Experiment) -> dict[str, Any]:
@@ -405,7 +411,7 @@ def run_experiment(
         raise LincolnError(f"--out {out}: exists and is not a directory")
     net = build_network(exp)
     optim = build_optimizer(exp)
-    X_train, y_train, X_test, y_test = load_data(exp, dtype=net.dtype)
+    X_train, y_train, X_test, y_test, scaler = load_data_and_scaler(exp, net.dtype)
     trainer = Trainer(net, optim)
     start = time.perf_counter()
     # load_config has checked every [trainer] key and value
@@ -432,7 +438,7 @@ def run_experiment(
         "test_samples": int(len(X_test)),
     }
     if out is not None:
-        write_run_dir(Path(out), exp, trainer, history, metrics)
+        write_run_dir(Path(out), exp, trainer, history, metrics, scaler)
     return history, metrics, trainer
 
 
@@ -442,13 +448,15 @@ def write_run_dir(
     trainer: Trainer,
     history: History,
     metrics: dict[str, Any],
+    scaler: Standardizer | None = None,
 ) -> None:
-    """Write the config used, the history (JSON and CSV), metrics and the model."""
+    """Write the config used, the history (JSON and CSV), metrics, the model and
+    (given ``scaler``) the input preprocessing as ``preprocess.npz``."""
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(exp.path, out / "config.toml")
     history.to_json(out / "history.json")
     history.to_csv(out / "history.csv")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    save = getattr(trainer.net, "save", None)
-    if callable(save):
-        save(out / "model.npz")
+    trainer.net.save(out / "model.npz")
+    if scaler is not None:
+        scaler.save(out / PREPROCESS_FILE)

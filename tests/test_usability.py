@@ -360,3 +360,45 @@ def test_the_books_conv_testing_option_reports_batch_losses(
     )
     lines = [line for line in capsys.readouterr().out.splitlines() if "batch" in line]
     assert [line.split()[1] for line in lines] == ["0", "10", "20"]  # 23 batches
+
+
+def test_predict_prepares_raw_inputs_like_the_training_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    assert cli.main(["train", "--out", str(run), "--quiet"]) == 0
+    assert (run / "preprocess.npz").is_file()
+    exp = cfg.load_config(run / "config.toml")
+    _, _, X_test, _, scaler = cfg.load_data_and_scaler(exp)
+    # the raw pixels of the test images, recovered from the prepared ones
+    raw = X_test.astype(np.float64) * scaler.std + scaler.mean
+    np.save(tmp_path / "raw.npy", raw)
+    np.save(tmp_path / "prepared.npy", X_test)
+    capsys.readouterr()
+    assert (
+        cli.main(["predict", str(run), str(tmp_path / "raw.npy"), "--raw-input"]) == 0
+    )
+    from_raw = capsys.readouterr().out.split()
+    assert cli.main(["predict", str(run), str(tmp_path / "prepared.npy")]) == 0
+    from_prepared = capsys.readouterr().out.split()
+    assert from_raw == from_prepared and len(from_raw) == len(X_test)
+    (run / "preprocess.npz").unlink()
+    assert (
+        cli.main(["predict", str(run), str(tmp_path / "raw.npy"), "--raw-input"]) == 1
+    )
+    assert "preprocess.npz not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("mean", "std"), [(3.0, 2.0), (np.arange(4.0), np.ones(4) * 2)]
+)
+def test_a_standardizer_survives_saving(tmp_path: Path, mean, std) -> None:  # type: ignore[no-untyped-def]
+    from lincoln.datasets import Standardizer
+
+    X = np.arange(12.0).reshape(3, 4)
+    scaler = Standardizer(mean, std)
+    scaler.save(tmp_path / "s.npz")
+    again = Standardizer.load(tmp_path / "s.npz")
+    np.testing.assert_allclose(again.transform(X), (X - mean) / std, rtol=1e-6)
+    with pytest.raises(DataError, match="not a saved Standardizer"):
+        Standardizer.load(tmp_path / "missing.npz")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Any
 
 import numpy as np
@@ -47,14 +48,38 @@ def one_hot(
 
 
 class Standardizer:
-    """Per-feature ``(x - mean) / std`` with statistics fitted on one array.
+    """``(x - mean) / std``, per feature (fitted on one array) or with one
+    mean and spread for every value.
 
-    Features with zero spread are divided by 1, not 0.
+    Features with zero spread are divided by 1, not 0. A fitted standardizer
+    can be saved (``save``) and read back (``Standardizer.load``) so that new
+    inputs are prepared exactly as the training data was.
     """
 
-    def __init__(self) -> None:
-        self.mean: np.ndarray | None = None
-        self.std: np.ndarray | None = None
+    def __init__(self, mean: Any = None, std: Any = None) -> None:
+        self.mean: np.ndarray | None = None if mean is None else np.asarray(mean, float)
+        self.std: np.ndarray | None = None if std is None else np.asarray(std, float)
+        if self.std is not None and not np.all(self.std > 0):
+            raise ConfigError("Standardizer: std must be positive")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write ``mean`` and ``std`` to an ``.npz`` file."""
+        if self.mean is None or self.std is None:
+            raise RuntimeError("Standardizer.save called before fit")
+        np.savez(path, mean=self.mean, std=self.std)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Standardizer:
+        """Read what :meth:`save` wrote.
+
+        Raises:
+            DataError: the file is not a saved standardizer.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls(data["mean"], data["std"])
+        except (OSError, KeyError, ValueError) as exc:
+            raise DataError(f"{path}: not a saved Standardizer ({exc})") from None
 
     def fit(self, X: Any) -> Standardizer:
         X = np.asarray(X, dtype=np.float64)
@@ -71,6 +96,12 @@ class Standardizer:
     def transform(self, X: Any, dtype: Any = np.float32) -> np.ndarray:
         if self.mean is None or self.std is None:
             raise RuntimeError("Standardizer.transform called before fit")
+        if self.mean.ndim == 0:
+            # one mean and spread: computed in the data's own floating type
+            X = np.asarray(X)
+            if X.dtype.kind != "f":
+                X = X.astype(np.float64)
+            return ((X - float(self.mean)) / float(self.std)).astype(dtype)
         X = np.asarray(X, dtype=np.float64)
         if X.shape[1:] != self.mean.shape:
             raise DataError(
