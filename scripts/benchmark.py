@@ -127,6 +127,36 @@ def run_lincoln(
 # -- the hand-written loops --------------------------------------------------------
 
 
+def softmax_ce_in_place(
+    z: np.ndarray, labels: np.ndarray, rows: np.ndarray, scale: np.generic
+) -> float:
+    """Turn logits ``z`` into dL/dz of the mean softmax cross-entropy, in place;
+    return the loss."""
+    z -= z.max(axis=1, keepdims=True)
+    picked = z[rows, labels]
+    np.exp(z, out=z)
+    sums = z.sum(axis=1, keepdims=True)
+    z /= sums
+    loss = float(np.log(sums).sum() - picked.sum()) / len(z)
+    z[rows, labels] -= 1.0
+    z *= scale
+    return loss
+
+
+def momentum_step(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    vel: list[np.ndarray],
+    lr: np.generic,
+) -> None:
+    """The book's momentum update, in place (the gradients are scaled too)."""
+    for p, gr, v in zip(params, grads, vel, strict=True):
+        v *= MOMENTUM
+        gr *= lr
+        v += gr
+        p -= v
+
+
 def run_hand_mlp(
     w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype, steps: int
 ) -> Callable[[], None]:
@@ -158,14 +188,7 @@ def run_hand_mlp(
                 acts.append(h)
             z = acts[-1] @ Ws[-1]
             z += bs_[-1]
-            z -= z.max(axis=1, keepdims=True)
-            picked = z[rows, yb]
-            np.exp(z, out=z)
-            sums = z.sum(axis=1, keepdims=True)
-            z /= sums
-            losses.append(float(np.log(sums).sum() - picked.sum()) / bs)
-            z[rows, yb] -= 1.0
-            z *= scale
+            losses.append(softmax_ce_in_place(z, yb, rows, scale))
             grads: list[np.ndarray] = []
             g = z
             for layer in range(len(Ws) - 1, -1, -1):
@@ -180,11 +203,7 @@ def run_hand_mlp(
                 else:
                     g *= h > 0
             grads.reverse()  # W0, b0, W1, b1, ...
-            for p, gr, v in zip(params, grads, vel, strict=True):
-                v *= MOMENTUM
-                gr *= lr
-                v += gr
-                p -= v
+            momentum_step(params, grads, vel, lr)
 
     go.params = params  # type: ignore[attr-defined]
     return go
@@ -232,14 +251,7 @@ def run_hand_conv(
             feat = conv.reshape(bs, cout * H * W_)
             z = feat @ dense_W
             z += dense_b
-            z -= z.max(axis=1, keepdims=True)
-            picked = z[rows, yb]
-            np.exp(z, out=z)
-            sums = z.sum(axis=1, keepdims=True)
-            z /= sums
-            losses.append(float(np.log(sums).sum() - picked.sum()) / bs)
-            z[rows, yb] -= 1.0
-            z *= scale
+            losses.append(softmax_ce_in_place(z, yb, rows, scale))
             g_dW = feat.T @ z
             g_db = z.sum(axis=0, keepdims=True)
             g_conv = (z @ dense_W.T).reshape(bs, cout, H * W_)
@@ -247,11 +259,7 @@ def run_hand_conv(
             g_cb = g_conv.sum(axis=(0, 2)).reshape(conv_b.shape)
             g_K = np.matmul(g_conv, cols.reshape(bs, k * k, H * W_).transpose(0, 2, 1))
             g_K = g_K.sum(axis=0).reshape(kernel.shape)
-            for p, gr, v in zip(params, (g_K, g_cb, g_dW, g_db), vel, strict=True):
-                v *= MOMENTUM
-                gr *= lr
-                v += gr
-                p -= v
+            momentum_step(params, [g_K, g_cb, g_dW, g_db], vel, lr)
 
     go.params = params  # type: ignore[attr-defined]
     return go

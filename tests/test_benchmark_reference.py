@@ -1,0 +1,28 @@
+"""scripts/benchmark.py compares lincoln with hand-written loops: those loops
+must compute exactly what lincoln computes, or the ratios mean nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "benchmark.py"
+
+
+@pytest.fixture(scope="module")
+def benchmark():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("lincoln_benchmark", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["W1", "W2", "W3"])
+def test_hand_written_loop_reaches_lincolns_parameters(benchmark, name: str) -> None:  # type: ignore[no-untyped-def]
+    # 20 training steps in float64 from the same start
+    assert benchmark.verify(benchmark.WORKLOADS[name]) < 1e-10
