@@ -87,6 +87,7 @@ __all__ = [
 
 FORMAT = "lincoln"
 FORMAT_VERSION = 1
+RUN_DIR_MODEL = "model.npz"  # the model in a run directory of `lincoln train --out`
 HEADER_KEY = "__lincoln_model__"
 KINDS = ("model", "checkpoint")
 
@@ -747,7 +748,8 @@ def _rebuild(f: _File) -> NeuralNetwork:
 def load(path: PathLike) -> NeuralNetwork:
     """Rebuild the network saved at ``path``: layers, activations, loss, dtype, weights.
 
-    Reads model files (``net.save``) and checkpoints (their current parameters).
+    Reads model files (``net.save``), checkpoints (their current parameters) and
+    run directories of ``lincoln train --out DIR`` (their ``model.npz``).
 
     Raises:
         ModelFileError: the file is missing, truncated or corrupt, not a lincoln
@@ -757,6 +759,8 @@ def load(path: PathLike) -> NeuralNetwork:
         >>> net = lincoln.load("model.npz")      # doctest: +SKIP
         >>> net.predict(X_test).argmax(axis=1)   # doctest: +SKIP
     """
+    if os.path.isdir(path) and os.path.isfile(os.path.join(path, RUN_DIR_MODEL)):
+        path = os.path.join(path, RUN_DIR_MODEL)
     f = _read(path)
     net = _rebuild(f)
     _apply(f, _plan_fill(net, f, all_generators=False))

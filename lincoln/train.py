@@ -499,6 +499,10 @@ class Trainer:
         # every target was checked above; the loss need not check each batch
         checked_targets = self.net.loss.check_targets
         self.net.loss.check_targets = False
+        show_running = not bar.disable
+        # a diverging network overflows on its way to a NaN loss; that is caught
+        # in the loop, with a message of our own instead of NumPy's warnings
+        numpy_errors = np.seterr(over="ignore", invalid="ignore")
         try:
             for epoch in range(start_epoch + 1, epochs + 1):
                 start_time = time.perf_counter()
@@ -508,10 +512,7 @@ class Trainer:
                 for batch, start in enumerate(range(0, n, batch_size)):
                     xb = X_epoch[start : start + batch_size]
                     yb = y_epoch[start : start + batch_size]
-                    # a diverging network overflows on its way to a NaN loss;
-                    # that is caught just below, with a message of our own
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        loss = self.net.train_batch(xb, yb)
+                    loss = self.net.train_batch(xb, yb)
                     if not math.isfinite(loss):
                         history.stop_reason = "non_finite_loss"
                         history.stopped_epoch, history.stopped_batch = epoch, batch
@@ -533,6 +534,9 @@ class Trainer:
                         self._say(f"batch {batch} loss {loss:.4f}", verbose)
                     loss_sum += loss * xb.shape[0]
                     bar.update(1)
+                    if show_running and batch % 20 == 0:
+                        seen = start + xb.shape[0]
+                        bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
                 if history.stop_reason != "completed":
                     break
                 history.train_loss.append(loss_sum / n)
@@ -613,6 +617,7 @@ class Trainer:
                 level=logging.WARNING,
             )
         finally:
+            np.seterr(**numpy_errors)
             self.net.loss.check_targets = checked_targets
             bar.close()
             stopped_badly = history.stop_reason in ("non_finite_loss", "interrupted")

@@ -402,3 +402,13 @@ def test_a_standardizer_survives_saving(tmp_path: Path, mean, std) -> None:  # t
     np.testing.assert_allclose(again.transform(X), (X - mean) / std, rtol=1e-6)
     with pytest.raises(DataError, match="not a saved Standardizer"):
         Standardizer.load(tmp_path / "missing.npz")
+
+
+def test_load_accepts_a_run_directory(tmp_path: Path) -> None:
+    import lincoln
+
+    run = tmp_path / "run"
+    assert cli.main(["train", "--out", str(run), "--quiet"]) == 0
+    from_dir, from_file = lincoln.load(run), lincoln.load(run / "model.npz")
+    for a, b in zip(from_dir.params(), from_file.params(), strict=True):
+        np.testing.assert_array_equal(a, b)
