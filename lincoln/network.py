@@ -79,10 +79,13 @@ class NeuralNetwork:
                 f"SoftmaxCrossEntropy()), received {loss!r}"
             )
         if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+            isinstance(seed, bool)
+            or not isinstance(seed, (int, np.integer))
+            or seed < 0
         ):
             raise ConfigError(
-                f"NeuralNetwork: seed must be an int or None, received {seed!r}"
+                "NeuralNetwork: seed must be a non-negative int or None, received "
+                f"{seed!r}"
             )
         self.loss = loss
         self.seed = seed

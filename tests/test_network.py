@@ -52,10 +52,10 @@ def test_dtype_must_be_float32_or_float64(dtype) -> None:
         NeuralNetwork([Dense(3, "linear")], MeanSquaredError(), dtype=dtype)
 
 
-@pytest.mark.parametrize("seed", [1.5, "1", True])
+@pytest.mark.parametrize("seed", [1.5, "1", True, -1])
 def test_seed_must_be_an_int_or_none(seed) -> None:
     with pytest.raises(
-        ConfigError, match=r"NeuralNetwork: seed must be an int or None"
+        ConfigError, match=r"NeuralNetwork: seed must be a non-negative int or None"
     ):
         NeuralNetwork([Dense(3, "linear")], MeanSquaredError(), seed=seed)
 
