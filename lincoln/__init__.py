@@ -22,15 +22,15 @@ from . import (
     metrics,
     network,
     normalization,
+    ops,
     optimizers,
     pooling,
+    registry,
     serialization,
     train,
 )
 from ._version import __version__
-from .activations import LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .base import Operation, ParamOperation
-from .conv import BiasAdd2D, Conv2D_Op, Conv2DOp, FlattenOp
 from .datasets import (
     load_digits,
     load_fashion_mnist,
@@ -39,8 +39,6 @@ from .datasets import (
     standardize,
     train_test_split,
 )
-from .dense import BiasAdd, WeightMultiply
-from .dropout import Dropout
 from .errors import (
     ConfigError,
     DataError,
@@ -61,10 +59,36 @@ from .gradcheck import (
 from .layers import AvgPool2D, BatchNorm, Conv2D, Dense, Flatten, Layer, MaxPool2D
 from .losses import Loss, MeanSquaredError, SoftmaxCrossEntropy
 from .metrics import accuracy, mae, rmse
-from .network import NeuralNetwork
-from .normalization import BatchNormalize, Scale, Shift
-from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp, SGDMomentum
-from .pooling import AvgPool2DOp, MaxPool2DOp
+from .network import LayerBlock, NeuralNetwork
+from .ops import (
+    AvgPool2DOp,
+    BatchNormalize,
+    BiasAdd,
+    BiasAdd2D,
+    Conv2D_Op,
+    Conv2DOp,
+    Dropout,
+    FlattenOp,
+    LeakyReLU,
+    Linear,
+    MaxPool2DOp,
+    ReLU,
+    Scale,
+    Shift,
+    Sigmoid,
+    Tanh,
+    WeightMultiply,
+)
+from .optimizers import (
+    SGD,
+    AdaGrad,
+    Adam,
+    Optimizer,
+    RegularizedSGD,
+    RMSProp,
+    SGDMomentum,
+)
+from .registry import ACTIVATIONS, LAYERS, LOSSES, NETWORKS, OPTIMIZERS, Registry
 from .serialization import Checkpoint, load, load_checkpoint, save, save_checkpoint
 from .train import History, Trainer
 
@@ -83,8 +107,10 @@ __all__ = [
     "metrics",
     "network",
     "normalization",
+    "ops",
     "optimizers",
     "pooling",
+    "registry",
     "serialization",
     "train",
     "Operation",
@@ -114,6 +140,7 @@ __all__ = [
     "Flatten",
     "BatchNorm",
     "NeuralNetwork",
+    "LayerBlock",
     "Loss",
     "MeanSquaredError",
     "SoftmaxCrossEntropy",
@@ -123,6 +150,13 @@ __all__ = [
     "AdaGrad",
     "RMSProp",
     "Adam",
+    "RegularizedSGD",
+    "Registry",
+    "ACTIVATIONS",
+    "LAYERS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "NETWORKS",
     "Trainer",
     "History",
     "accuracy",

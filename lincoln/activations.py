@@ -1,19 +1,15 @@
-"""Element-wise activation functions, each an :class:`~lincoln.base.Operation`.
+"""The book's import path for activations (see :mod:`lincoln.ops.activations`)."""
 
-Every activation computes its gradient from what it cached in ``forward``:
-Sigmoid and Tanh from their output, ReLU and LeakyReLU from their input.
-``get_activation`` turns a name such as ``"relu"`` (used in config files and
-saved models) into a fresh instance.
-"""
-
-from __future__ import annotations
-
-from typing import Any
-
-import numpy as np
-
-from .base import Array, Operation
-from .errors import ConfigError, check_real
+from .ops.activations import (
+    ACTIVATIONS,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    activation_name,
+    get_activation,
+)
 
 __all__ = [
     "Linear",
@@ -25,166 +21,3 @@ __all__ = [
     "get_activation",
     "activation_name",
 ]
-
-
-class Linear(Operation):
-    """The identity: ``f(x) = x``.
-
-    Shape:
-        input_ ``(batch, *)`` -> output of the same shape.
-    """
-
-    def _output(self) -> Array:
-        return self.input_
-
-    def _input_grad(self, output_grad: Array) -> Array:
-        return output_grad
-
-
-class Sigmoid(Operation):
-    """The logistic function ``1 / (1 + exp(-x))``, element-wise.
-
-    Computed as ``0.5 * (1 + tanh(x / 2))``, which is the same function but never
-    overflows, so large ``|x|`` gives 0 or 1 without a NumPy warning.
-
-    Shape:
-        input_ ``(batch, *)`` -> output of the same shape.
-    """
-
-    def _output(self) -> Array:
-        out = np.multiply(self.input_, 0.5)
-        np.tanh(out, out=out)
-        out += 1.0
-        out *= 0.5
-        return out
-
-    def _input_grad(self, output_grad: Array) -> Array:
-        # d sigmoid(x)/dx = s(x) (1 - s(x)), from the cached output
-        grad = 1.0 - self.output
-        grad *= self.output
-        grad *= output_grad
-        return grad
-
-
-class Tanh(Operation):
-    """Hyperbolic tangent, element-wise.
-
-    Shape:
-        input_ ``(batch, *)`` -> output of the same shape.
-    """
-
-    def _output(self) -> Array:
-        return np.tanh(self.input_)
-
-    def _input_grad(self, output_grad: Array) -> Array:
-        # d tanh(x)/dx = 1 - tanh(x)^2, computed from the cached output
-        grad = self.output * self.output
-        np.subtract(1.0, grad, out=grad)
-        grad *= output_grad
-        return grad
-
-
-class ReLU(Operation):
-    """Rectified linear unit ``max(x, 0)``, element-wise.
-
-    The gradient passes where the *input* is positive. (The book's published
-    library masked with ``output >= 0``, which is always true, so its ReLU
-    passed every gradient through.)
-
-    Shape:
-        input_ ``(batch, *)`` -> output of the same shape.
-    """
-
-    def _output(self) -> Array:
-        return np.maximum(self.input_, 0)
-
-    def _input_grad(self, output_grad: Array) -> Array:
-        return output_grad * (self.input_ > 0)
-
-
-class LeakyReLU(Operation):
-    """``x`` where ``x > 0``, ``alpha * x`` elsewhere.
-
-    Args:
-        alpha: slope for negative inputs, in ``[0, 1)``.
-
-    Raises:
-        ConfigError: ``alpha`` is not a number in ``[0, 1)``.
-    """
-
-    def __init__(self, alpha: float = 0.01) -> None:
-        super().__init__()
-        self.alpha = check_real(
-            "LeakyReLU",
-            "alpha",
-            alpha,
-            low=0,
-            high=1,
-            high_open=True,
-            requirement="must be in [0, 1)",
-        )
-
-    def _output(self) -> Array:
-        return np.where(self.input_ > 0, self.input_, self.alpha * self.input_)
-
-    def _input_grad(self, output_grad: Array) -> Array:
-        return np.where(self.input_ > 0, output_grad, self.alpha * output_grad)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"alpha": self.alpha}
-
-
-ACTIVATIONS: dict[str, type[Operation]] = {
-    "linear": Linear,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-}
-
-
-def activation_name(op: Operation) -> str:
-    """The registry name of an activation instance, e.g. ``"relu"``.
-
-    Raises:
-        ConfigError: the activation is not in :data:`ACTIVATIONS`.
-    """
-    for name, cls in ACTIVATIONS.items():
-        if type(op) is cls:
-            return name
-    raise ConfigError(
-        f"activation {type(op).__name__} is not registered; "
-        f"known: {', '.join(ACTIVATIONS)}"
-    )
-
-
-def get_activation(spec: str | dict[str, Any] | Operation | None) -> Operation:
-    """A fresh activation from a name, a ``{"type": name, **kwargs}`` dict or an
-    instance.
-
-    ``None`` gives :class:`Linear`. An instance is returned as it is.
-
-    Raises:
-        ConfigError: unknown name, naming the valid choices; or arguments the
-            activation does not take, or out of range.
-    """
-    if spec is None:
-        return Linear()
-    if isinstance(spec, Operation):
-        return spec
-    if isinstance(spec, type) and issubclass(spec, Operation):
-        return spec()  # the class itself, e.g. activation=ReLU: one fresh instance
-    kwargs: dict[str, Any] = {}
-    if isinstance(spec, dict):
-        kwargs = dict(spec)
-        name = kwargs.pop("type", None)
-    else:
-        name = spec
-    if not isinstance(name, str) or name.lower() not in ACTIVATIONS:
-        raise ConfigError(
-            f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}"
-        )
-    try:
-        return ACTIVATIONS[name.lower()](**kwargs)
-    except TypeError as exc:  # an unexpected or missing keyword
-        raise ConfigError(f"activation {name!r}: {exc}") from None

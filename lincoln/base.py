@@ -4,15 +4,20 @@ An :class:`Operation` maps one array to another and knows its own derivative.
 The base class does the bookkeeping (it caches ``input_`` and ``output`` and
 checks shapes around the hooks) so that a subclass writes only the math:
 
-* ``_output(self)`` returns the output computed from ``self.input_``;
+* ``_output(self)`` returns the output computed from ``self.input_`` (and may
+  read ``self.inference``, True when the network predicts);
 * ``_input_grad(self, output_grad)`` returns dL/d(input) given dL/d(output).
 
 A :class:`ParamOperation` also owns a parameter array ``self.param`` and adds
 ``_param_grad(self, output_grad)``, whose result is stored in ``self.param_grad``.
 
-This is the contract of *Deep Learning from Scratch* (Weidman), kept exactly.
-``_output`` may also be written as ``_output(self, inference)`` (the book's
-published library) to see whether the network is training or predicting.
+This is the contract of *Deep Learning from Scratch* (Weidman), kept exactly;
+the book's published library wrote ``_output(self, inference)``, which works too.
+
+State an operation keeps besides its parameter is declared, not searched for:
+:meth:`Operation.buffers` (arrays saved with the model, such as batch-norm
+statistics) and :meth:`Operation.generators` (random generators whose state a
+checkpoint keeps, such as dropout's).
 """
 
 from __future__ import annotations
@@ -24,35 +29,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import DataError, ShapeError, shape_error
+from .errors import ShapeError, as_array, check_finite, shape_error
 
-__all__ = ["Array", "Operation", "ParamOperation"]
-
-_EMPTY = inspect.Parameter.empty
+__all__ = ["Array", "Operation", "ParamOperation", "as_array", "check_finite"]
 
 Array = NDArray[Any]
 
-
-def _detect_output_style(method: Any) -> str:
-    """How a subclass declared ``_output``: the book's ``_output(self)`` ("none"),
-    the published library's ``_output(self, inference)`` ("inference"), or
-    ``_output(self, input_)`` ("input")."""
-    try:
-        params = list(inspect.signature(method).parameters.values())
-    except (TypeError, ValueError):  # builtins or C callables: assume the book's form
-        return "none"
-    positional = [
-        p for p in params[1:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    if positional and positional[0].name == "inference":
-        return "inference"  # with or without a default value
-    if not positional or positional[0].default is not _EMPTY:
-        return "none"
-    return "input"
-
-
 # what an _output may return: an array, or a scalar for a scalar input
 _ARRAYS = (np.ndarray, np.generic, numbers.Number)
+
+
+def _takes_inference(method: Any) -> bool:
+    """True for the published library's ``_output(self, inference)``."""
+    try:
+        params = list(inspect.signature(method).parameters)
+    except (TypeError, ValueError):  # a builtin: the book's form
+        return False
+    return params[1:2] == ["inference"]
 
 
 class Operation:
@@ -65,29 +58,23 @@ class Operation:
         output: its output.
         input_grad: the gradient returned by the last ``backward`` call.
         inference: whether the last ``forward`` ran in inference mode.
+        needs_input_grad: False skips computing ``input_grad`` (a network sets
+            it on its very first operation: nobody reads the data's gradient).
     """
 
-    # Set per subclass by __init_subclass__, so forward need not inspect each call.
-    _output_style: str = "none"
-
     # Class-level defaults, so a subclass whose __init__ forgets to call
-    # super().__init__() still works.
+    # super().__init__() still works. The hooks read input_ and output only
+    # after forward has set them.
     input_: Array = None  # type: ignore[assignment]
     output: Array = None  # type: ignore[assignment]
     input_grad: Array | None = None
     inference = False
+    needs_input_grad = True
+    _output_takes_inference = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._output_style = _detect_output_style(cls._output)
-
-    def __init__(self) -> None:
-        # None until forward sets them; typed as Array because every hook that
-        # reads them (_output, _input_grad, _param_grad) runs only after that.
-        self.input_: Array = None  # type: ignore[assignment]
-        self.output: Array = None  # type: ignore[assignment]
-        self.input_grad: Array | None = None
-        self.inference = False
+        cls._output_takes_inference = _takes_inference(cls._output)
 
     def forward(self, input_: Array, inference: bool = False) -> Array:
         """Compute the output, caching ``input_`` and the output on the instance.
@@ -98,13 +85,10 @@ class Operation:
         """
         self.input_ = input_
         self.inference = inference
-        style = self._output_style
-        if style == "none":
-            output = self._output()
-        elif style == "inference":
+        if self._output_takes_inference:
             output = self._output(inference)
         else:
-            output = self._output(input_)
+            output = self._output()
         if not isinstance(output, _ARRAYS):
             raise ShapeError(
                 f"{type(self).__name__}._output must return a NumPy array, returned "
@@ -114,40 +98,37 @@ class Operation:
         return output
 
     def backward(self, output_grad: Array) -> Array:
-        """Return dL/d(input) given dL/d(output).
+        """Return dL/d(input) given dL/d(output) (None when not needed).
 
         Raises:
             ShapeError: ``output_grad`` does not match the forward output, or the
                 computed input gradient does not match the forward input.
         """
-        self._check_output_grad(output_grad)
-        input_grad = self._input_grad(output_grad)
-        if getattr(input_grad, "shape", None) != self.input_.shape:
-            raise shape_error(
-                self,
-                "the input gradient from _input_grad",
-                self.input_.shape,
-                input_grad,
-            )
-        self.input_grad = input_grad
-        return input_grad
-
-    def _check_output_grad(self, output_grad: Array) -> None:
-        output = self.output
-        if output is None:
+        if self.output is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        if getattr(output_grad, "shape", None) != output.shape:
-            raise shape_error(self, "output_grad", output.shape, output_grad)
+        _check(self, "output_grad", self.output, output_grad)
+        input_grad = None
+        if self.needs_input_grad:
+            input_grad = self._input_grad(output_grad)
+            _check(self, "the input gradient from _input_grad", self.input_, input_grad)
+        self.input_grad = input_grad
+        return input_grad  # type: ignore[return-value]
 
-    # Variadic so that each of the three ``_output`` styles (see the module
-    # docstring) type-checks as an override.
-    def _output(self, *args: Any, **kwargs: Any) -> Array:
+    def _output(self, *args: Any) -> Array:
         raise NotImplementedError(f"{type(self).__name__} must implement _output(self)")
 
     def _input_grad(self, output_grad: Array) -> Array:
         raise NotImplementedError(
             f"{type(self).__name__} must implement _input_grad(self, output_grad)"
         )
+
+    def buffers(self) -> dict[str, Array]:
+        """Arrays that are state but not trained (saved with the model), by name."""
+        return {}
+
+    def generators(self) -> dict[str, np.random.Generator]:
+        """Random generators whose state a checkpoint keeps, by name."""
+        return {}
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this operation (for saving)."""
@@ -156,6 +137,12 @@ class Operation:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def _check(op: Operation, what: str, like: Any, array: Any) -> None:
+    shape = np.shape(like)
+    if getattr(array, "shape", None) != shape:
+        raise shape_error(op, what, shape, array)
 
 
 class ParamOperation(Operation):
@@ -170,15 +157,9 @@ class ParamOperation(Operation):
     """
 
     param_grad: Array = None  # type: ignore[assignment]  # set by backward
-    needs_input_grad = True
 
     def __init__(self, param: Array) -> None:
-        super().__init__()
         self.param = param
-        self.param_grad: Array = None  # type: ignore[assignment]  # set by backward
-        # A network clears this on its very first operation: nobody reads the
-        # gradient with respect to the data, so it need not be computed.
-        self.needs_input_grad = True
 
     def backward(self, output_grad: Array) -> Array:
         """Compute ``input_grad`` and ``param_grad``; return ``input_grad``.
@@ -186,28 +167,11 @@ class ParamOperation(Operation):
         Raises:
             ShapeError: any of the three gradients has the wrong shape.
         """
-        self._check_output_grad(output_grad)
-        input_grad = None
-        if self.needs_input_grad:
-            input_grad = self._input_grad(output_grad)
-            if getattr(input_grad, "shape", None) != self.input_.shape:
-                raise shape_error(
-                    self,
-                    "the input gradient from _input_grad",
-                    self.input_.shape,
-                    input_grad,
-                )
-        self.input_grad = input_grad
+        input_grad = super().backward(output_grad)
         param_grad = self._param_grad(output_grad)
-        if getattr(param_grad, "shape", None) != self.param.shape:
-            raise shape_error(
-                self,
-                "the parameter gradient from _param_grad",
-                self.param.shape,
-                param_grad,
-            )
+        _check(self, "the parameter gradient from _param_grad", self.param, param_grad)
         self.param_grad = param_grad
-        return input_grad  # type: ignore[return-value]
+        return input_grad
 
     def _param_grad(self, output_grad: Array) -> Array:
         raise NotImplementedError(
@@ -215,59 +179,4 @@ class ParamOperation(Operation):
         )
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(param shape={tuple(self.param.shape)})"
-
-
-def as_array(x: Any, what: str = "input") -> np.ndarray:
-    """``np.asarray`` that leaves arrays alone (the common, fast case).
-
-    Raises:
-        DataError: ``x`` cannot be one array (e.g. rows of different lengths).
-    """
-    if isinstance(x, np.ndarray):
-        return x
-    try:
-        return np.asarray(x)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"{what} cannot be made into one array: {exc}") from None
-
-
-def check_finite(
-    array: Array,
-    what: str,
-    owner: str,
-    *,
-    plural: bool = False,
-    locate: bool = True,
-) -> None:
-    """Raise :class:`DataError` if a floating ``array`` holds NaN or Inf values.
-
-    The fast path sums the array: the sum is finite exactly when every value is
-    (barring overflow, which the full count then sorts out), and needs no
-    array-sized mask.
-
-    Args:
-        array: the array (non-floating arrays pass unchecked).
-        what: its name in the message, e.g. ``"X_train"`` or ``"the inputs"``.
-        owner: what is checking; it leads the message, e.g. ``"fit"``.
-        plural: ``what`` takes "contain" rather than "contains".
-        locate: add the index of the first bad value.
-
-    Raises:
-        DataError: e.g. ``fit: X_train contains 2 NaN or Inf values (first at
-            index (0, 3))``.
-    """
-    if array.dtype.kind != "f" or np.isfinite(np.sum(array, dtype=np.float64)):
-        return
-    bad = ~np.isfinite(array)
-    count = int(np.count_nonzero(bad))
-    if not count:
-        return
-    message = (
-        f"{owner}: {what} {'contain' if plural else 'contains'} {count} NaN or Inf "
-        f"values"
-    )
-    if locate:
-        first = np.unravel_index(int(np.argmax(bad)), bad.shape)
-        message += f" (first at index {tuple(int(i) for i in first)})"
-    raise DataError(message)
+        return f"{type(self).__name__}(param shape={tuple(np.shape(self.param))})"

@@ -1,15 +1,19 @@
-"""Exceptions raised by lincoln, and the checks and messages the modules share.
+"""Exceptions raised by lincoln, and every check helper the modules share.
 
 Every error a user can trigger is one of these named classes (all subclass a
 builtin, so ``except ValueError`` keeps working) with a message that says what
-was expected and what was received.
+was expected and what was received. The ``check_*`` helpers are the one place
+each kind of value is checked; the object that owns a value calls them once.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 __all__ = [
     "LincolnError",
@@ -23,6 +27,10 @@ __all__ = [
     "check_shape",
     "check_positive_int",
     "check_real",
+    "check_choice",
+    "check_seed",
+    "as_array",
+    "check_finite",
 ]
 
 
@@ -154,3 +162,90 @@ def check_real(
             requirement = f"must be a number in {lo}{low}, {high}{hi}"
         raise ConfigError(f"{owner}: {name} {requirement}, received {name}={value!r}")
     return float(value)
+
+
+def check_choice(owner: str, name: str, value: Any, choices: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``choices``.
+
+    Raises:
+        ConfigError: e.g. ``Dense: unknown weight_init 'x'; choose one of:
+            'standard', 'glorot', 'he'``.
+    """
+    if isinstance(value, (str, type(None), bool, numbers.Number)) and value in choices:
+        return value
+    raise ConfigError(
+        f"{owner}: unknown {name} {value!r}; choose one of: "
+        f"{', '.join(repr(c) for c in choices)}"
+    )
+
+
+def check_seed(owner: str, seed: Any) -> int | None:
+    """``seed`` as an int if it is a non-negative integer, or None.
+
+    Raises:
+        ConfigError: e.g. ``fit: seed must be a non-negative integer or None,
+            received seed=-1``.
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ConfigError(
+            f"{owner}: seed must be a non-negative integer or None, received "
+            f"seed={seed!r}"
+        )
+    return int(seed)
+
+
+def as_array(x: Any, what: str = "input") -> np.ndarray:
+    """``np.asarray`` that leaves arrays alone (the common, fast case).
+
+    Raises:
+        DataError: ``x`` cannot be one array (e.g. rows of different lengths).
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{what} cannot be made into one array: {exc}") from None
+
+
+def check_finite(
+    array: np.ndarray,
+    what: str,
+    owner: str,
+    *,
+    plural: bool = False,
+    locate: bool = True,
+) -> None:
+    """Raise :class:`DataError` if a floating ``array`` holds NaN or Inf values.
+
+    The fast path sums the array: the sum is finite exactly when every value is
+    (barring overflow, which the full count then sorts out), and needs no
+    array-sized mask.
+
+    Args:
+        array: the array (non-floating arrays pass unchecked).
+        what: its name in the message, e.g. ``"X_train"`` or ``"the inputs"``.
+        owner: what is checking; it leads the message, e.g. ``"fit"``.
+        plural: ``what`` takes "contain" rather than "contains".
+        locate: add the index of the first bad value.
+
+    Raises:
+        DataError: e.g. ``fit: X_train contains 2 NaN or Inf values (first at
+            index (0, 3))``.
+    """
+    if array.dtype.kind != "f" or np.isfinite(np.sum(array, dtype=np.float64)):
+        return
+    bad = ~np.isfinite(array)
+    count = int(np.count_nonzero(bad))
+    if not count:
+        return
+    message = (
+        f"{owner}: {what} {'contain' if plural else 'contains'} {count} NaN or Inf "
+        f"values"
+    )
+    if locate:
+        first = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        message += f" (first at index {tuple(int(i) for i in first)})"
+    raise DataError(message)

@@ -1,4 +1,9 @@
-"""The network: layers in order, and the loss they are trained against."""
+"""The network: layers in order, and the loss they are trained against.
+
+:class:`LayerBlock` is a sequence of layers with the book's forward, backward,
+``params()`` and ``param_grads()``; :class:`NeuralNetwork` is a block with a
+loss, a seed and a dtype.
+"""
 
 from __future__ import annotations
 
@@ -9,39 +14,79 @@ from typing import Any
 import numpy as np
 
 from .base import Array, Operation, as_array, check_finite
-from .errors import ConfigError, DataError, ShapeError, check_positive_int
+from .errors import ConfigError, DataError, ShapeError, check_positive_int, check_seed
 from .layers import Layer
-from .losses import Loss
-from .serialization import load_weights, register_network, save
+from .losses import Loss, MeanSquaredError
+from .registry import NETWORKS
+from .serialization import load_weights, save
 from .summary import summary as summary_text
 
-__all__ = ["NeuralNetwork", "DTYPES"]
+__all__ = ["LayerBlock", "NeuralNetwork", "DTYPES"]
 
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 
 
-def _as_float_dtype(dtype: Any) -> np.dtype[Any]:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt is None or dt not in DTYPES.values():
-        raise ConfigError(
-            f"NeuralNetwork: dtype must be float32 or float64, received dtype={dtype!r}"
-        )
-    return dt
+class LayerBlock:
+    """Layers applied in order (the book's base of :class:`NeuralNetwork`).
+
+    Args:
+        layers: the layers, input first.
+
+    Raises:
+        ConfigError: ``layers`` is empty or holds something that is not a Layer.
+    """
+
+    def __init__(self, layers: Iterable[Layer]) -> None:
+        self.layers = [layers] if isinstance(layers, Layer) else list(layers)
+        if not self.layers:
+            raise ConfigError(f"{type(self).__name__}: layers must be a non-empty list")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise ConfigError(
+                    f"{type(self).__name__}: layers[{i}] must be a Layer, received "
+                    f"{type(layer).__name__}"
+                )
+
+    def forward(self, x_batch: Array, inference: bool = False) -> Array:
+        """Pass a batch through every layer."""
+        for layer in self.layers:
+            x_batch = layer.forward(x_batch, inference)
+        return x_batch
+
+    def backward(self, loss_grad: Array) -> Array | None:
+        """Backpropagate ``loss_grad`` through the layers in reverse; return the
+        gradient with respect to the input (None when the first layer skips it)."""
+        grad: Array | None = loss_grad
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)  # type: ignore[arg-type]
+        return grad
+
+    def params(self) -> list[Array]:
+        """Every parameter array, layer by layer (the arrays themselves)."""
+        return [p for layer in self.layers for p in layer.params]
+
+    def param_grads(self) -> list[Array]:
+        """The gradients matching :meth:`params`, from the last backward pass."""
+        return [g for layer in self.layers for g in layer.param_grads]
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.layers!r})"
 
 
-def _fresh_copy(op: Operation) -> Operation:
-    return type(op)(**op.get_config())
-
-
-class NeuralNetwork:
+@NETWORKS.register("NeuralNetwork")
+class NeuralNetwork(LayerBlock):
     """Layers applied in order, plus the loss used to train them.
 
     Args:
         layers: the layers, input first.
-        loss: a :class:`~lincoln.losses.Loss` instance.
+        loss: a :class:`~lincoln.losses.Loss` instance (or class); the book's
+            default is mean squared error.
         seed: seeds every layer's initial weights (each layer gets its own
             stream derived from it); None draws fresh randomness.
         dtype: floating type of parameters and computation, float32 (default)
@@ -49,7 +94,7 @@ class NeuralNetwork:
 
     Raises:
         ConfigError: empty or non-Layer ``layers``, a ``loss`` that is not a Loss,
-            or an unsupported dtype.
+            a negative seed or an unsupported dtype.
 
     Example:
         >>> from lincoln import Dense, NeuralNetwork, MeanSquaredError, Sigmoid, Linear
@@ -60,55 +105,30 @@ class NeuralNetwork:
     def __init__(
         self,
         layers: Iterable[Layer],
-        loss: Loss,
+        loss: Loss | type[Loss] | None = None,
         seed: int | None = 1,
         dtype: Any = np.float32,
     ) -> None:
-        self.layers = list(layers) if not isinstance(layers, Layer) else [layers]
-        if not self.layers:
-            raise ConfigError("NeuralNetwork: layers must be a non-empty list of Layer")
-        for i, layer in enumerate(self.layers):
-            if not isinstance(layer, Layer):
-                raise ConfigError(
-                    f"NeuralNetwork: layers[{i}] must be a Layer, received "
-                    f"{type(layer).__name__}"
-                )
+        super().__init__(layers)
+        if loss is None or (isinstance(loss, type) and issubclass(loss, Loss)):
+            loss = (loss or MeanSquaredError)()
         if not isinstance(loss, Loss):
             raise ConfigError(
                 f"NeuralNetwork: loss must be a Loss instance (e.g. "
                 f"SoftmaxCrossEntropy()), received {loss!r}"
             )
-        if seed is not None and (
-            isinstance(seed, bool)
-            or not isinstance(seed, (int, np.integer))
-            or seed < 0
-        ):
-            raise ConfigError(
-                "NeuralNetwork: seed must be a non-negative int or None, received "
-                f"{seed!r}"
-            )
         self.loss = loss
-        self.seed = seed
-        self.dtype = _as_float_dtype(dtype)
-        self._unshare_activations()
-        children = np.random.SeedSequence(seed).spawn(len(self.layers))
+        self.seed = check_seed("NeuralNetwork", seed)
+        self.dtype = _float_dtype(dtype)
+        children = np.random.SeedSequence(self.seed).spawn(len(self.layers))
+        seen: set[int] = set()
         for layer, child in zip(self.layers, children, strict=True):
             # 32 bits, so a layer written the book's way can pass it to np.random.seed
             layer.seed = int(child.generate_state(1, np.uint32)[0])
             layer.dtype = self.dtype
+            _unshare_activation(layer, seen)
         # nobody reads the gradient with respect to the data: skip computing it
         self.layers[0].needs_input_grad = False
-
-    def _unshare_activations(self) -> None:
-        # One activation instance used by two layers would have its cached
-        # input overwritten by the second; give each layer its own.
-        seen: set[int] = set()
-        for layer in self.layers:
-            act = getattr(layer, "activation", None)
-            if isinstance(act, Operation):
-                if id(act) in seen:
-                    layer.activation = _fresh_copy(act)  # type: ignore[attr-defined]
-                seen.add(id(layer.activation))  # type: ignore[attr-defined]
 
     # -- the training step ------------------------------------------------------
 
@@ -128,42 +148,25 @@ class NeuralNetwork:
         return X
 
     def forward(self, x_batch: Array, inference: bool = False) -> Array:
-        """Pass a batch through every layer.
+        """Pass a batch through every layer (inputs cast to the network's dtype).
 
         Args:
-            x_batch: inputs of shape ``(batch, features...)``; cast to the network's
-                dtype.
+            x_batch: inputs of shape ``(batch, features...)``.
             inference: True to predict (dropout off, running statistics used).
         """
-        x_out = self._prepare(x_batch)
-        for layer in self.layers:
-            x_out = layer.forward(x_out, inference)
-        return x_out
-
-    def backward(self, loss_grad: Array) -> Array | None:
-        """Backpropagate ``loss_grad`` through the layers in reverse.
-
-        Returns the gradient with respect to the input if the first layer
-        computes it (``net.layers[0].needs_input_grad``), else None.
-        """
-        grad: Array | None = loss_grad
-        for layer in reversed(self.layers):
-            grad = layer.backward(grad)  # type: ignore[arg-type]
-        return grad
+        return super().forward(self._prepare(x_batch), inference)
 
     def forward_loss(
         self, x_batch: Array, y_batch: Array, inference: bool = False
     ) -> float:
         """The loss on one batch, without backpropagating."""
-        prediction = self.forward(x_batch, inference)
-        return self.loss.forward(prediction, y_batch)
+        return self.loss.forward(self.forward(x_batch, inference), y_batch)
 
     def train_batch(
         self, x_batch: Array, y_batch: Array, inference: bool = False
     ) -> float:
         """Forward, loss, backward on one batch; return the loss (no update)."""
-        prediction = self.forward(x_batch, inference)
-        batch_loss = self.loss.forward(prediction, y_batch)
+        batch_loss = self.forward_loss(x_batch, y_batch, inference)
         self.backward(self.loss.backward())
         return batch_loss
 
@@ -178,8 +181,6 @@ class NeuralNetwork:
         if len(X) == 0:
             raise DataError("predict: received an empty array (0 samples)")
         first = self.forward(X[:batch_size], inference=True)
-        if len(X) <= batch_size:
-            return first.copy()
         out = np.empty((len(X),) + first.shape[1:], dtype=first.dtype)
         out[:batch_size] = first
         for start in range(batch_size, len(X), batch_size):
@@ -188,15 +189,7 @@ class NeuralNetwork:
             )
         return out
 
-    # -- parameters -------------------------------------------------------------
-
-    def params(self) -> list[Array]:
-        """Every parameter array, layer by layer (the arrays themselves, not copies)."""
-        return [p for layer in self.layers for p in layer.params]
-
-    def param_grads(self) -> list[Array]:
-        """The gradients matching :meth:`params`, from the last backward pass."""
-        return [g for layer in self.layers for g in layer.param_grads]
+    # -- declared state ---------------------------------------------------------
 
     def named_params(self) -> Iterator[tuple[str, Array]]:
         """``("layers.0.params.1", array)`` pairs, the names used in saved files."""
@@ -211,6 +204,13 @@ class NeuralNetwork:
             for name, b in layer.buffers().items():
                 yield f"layers.{i}.buffers.{name}", b
 
+    def named_generators(self) -> Iterator[tuple[str, np.random.Generator]]:
+        """``("layers.0.operations.3.rng", generator)`` pairs: the random
+        generators the layers' operations declare (dropout masks)."""
+        for i, layer in enumerate(self.layers):
+            for name, gen in layer.generators().items():
+                yield f"layers.{i}.{name}", gen
+
     def state_dict(self) -> dict[str, Array]:
         """Every parameter and buffer by the name used in saved files (the
         arrays themselves, not copies: copy them to keep a snapshot)."""
@@ -219,34 +219,7 @@ class NeuralNetwork:
     @property
     def input_shape(self) -> tuple[int, ...] | None:
         """The per-sample input shape the network was built for (None before)."""
-        if self.layers[0].first:
-            return None
-        return self.layers[0]._input_shape
-
-    # -- saving -------------------------------------------------------------------
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the network (architecture, loss, dtype, weights) to ``path``.
-
-        A single ``.npz`` file, written atomically; read it back with
-        ``lincoln.load(path)``. See :mod:`lincoln.serialization` for the layout.
-
-        Raises:
-            OSError: the file cannot be written (a previous file is kept intact).
-        """
-        save(self, path)
-
-    def load_weights(self, path: str | os.PathLike[str]) -> None:
-        """Copy the parameters and buffers saved at ``path`` into this network.
-
-        The network must be declared like the saved one; it is built first if
-        needed. Every array is checked before any is copied.
-
-        Raises:
-            ModelFileError: the file is unreadable or does not fit this network
-                (naming the missing, unexpected or mismatched arrays).
-        """
-        load_weights(self, path)
+        return self.layers[0].input_shape
 
     @property
     def built(self) -> bool:
@@ -257,19 +230,35 @@ class NeuralNetwork:
         """Create the parameters for per-sample inputs of ``input_shape``."""
         self.forward(np.zeros((1, *input_shape), dtype=self.dtype), inference=True)
 
-    def summary(self, input_shape: tuple[int, ...] | int | None = None) -> None:
-        """Print a table of layers, operations, output shapes and parameter counts
-        (``lincoln.summary.summary`` returns it as a string).
-
-        Args:
-            input_shape: per-sample input shape, needed only if the network
-                has not been built yet (it is then built for this shape).
-        """
-        print(summary_text(self, input_shape))
-
     def count_params(self) -> int:
         """Number of scalar parameters (0 before the network is built)."""
         return int(sum(p.size for p in self.params()))
+
+    # -- saving and describing ------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the network (architecture, loss, dtype, weights) to ``path``:
+        one ``.npz`` file, written atomically; ``lincoln.load(path)`` reads it.
+
+        Raises:
+            OSError: the file cannot be written (a previous file is kept intact).
+        """
+        save(self, path)
+
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
+        """Copy the parameters and buffers saved at ``path`` into this network,
+        which must be declared like the saved one (it is built first if needed).
+
+        Raises:
+            ModelFileError: the file is unreadable or does not fit this network.
+        """
+        load_weights(self, path)
+
+    def summary(self, input_shape: tuple[int, ...] | int | None = None) -> None:
+        """Print a table of layers, operations, output shapes and parameter counts
+        (``lincoln.summary.summary`` returns it as a string); ``input_shape`` is
+        needed only if the network has not been built yet."""
+        print(summary_text(self, input_shape))
 
     def __repr__(self) -> str:
         lines = [
@@ -285,4 +274,23 @@ class NeuralNetwork:
         return "\n".join(lines)
 
 
-register_network("NeuralNetwork", NeuralNetwork)
+def _float_dtype(dtype: Any) -> np.dtype[Any]:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt not in DTYPES.values():
+        raise ConfigError(
+            f"NeuralNetwork: dtype must be float32 or float64, received dtype={dtype!r}"
+        )
+    return dt  # type: ignore[return-value]
+
+
+def _unshare_activation(layer: Layer, seen: set[int]) -> None:
+    # One activation instance used by two layers would have its cached input
+    # overwritten by the second; give each layer its own.
+    act = getattr(layer, "activation", None)
+    if isinstance(act, Operation):
+        if id(act) in seen:
+            layer.activation = type(act)(**act.get_config())  # type: ignore[attr-defined]
+        seen.add(id(layer.activation))  # type: ignore[attr-defined]

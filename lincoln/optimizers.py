@@ -1,25 +1,38 @@
 """Optimizers: update every parameter of a network in place from its gradient.
 
-Each update rule is a plain function (``sgd_update``, ``momentum_update``, ...)
-that modifies its arrays in place; the classes hold hyperparameters and state
-(velocities, moments) and apply the rule to every parameter.
+The classes hold hyperparameters and state (velocities, moments) and apply an
+update rule from :mod:`lincoln.updates` to every parameter. The base class is
+the book's: ``step(self)`` walks ``self.net.params()`` and
+``self.net.param_grads()`` and calls ``self._update_rule(param=..., grad=...)``
+(plus ``state=``, a per-parameter dict), so the book's own subclasses, which
+override ``step`` or ``_update_rule(self, **kwargs)``, work as printed.
 
 The learning rate can decay once per epoch, as in the book: ``"linear"`` steps
 from ``lr`` down to ``final_lr`` in equal steps, ``"exponential"`` multiplies by
 a constant factor, reaching ``final_lr`` at the last epoch of ``fit``.
+Gradients can be clipped before the update: each entry (``clip_value``, or the
+book's ``gradient_clipping=True``, which is ``clip_value=2``) or all of them
+together by their global norm (``clip_norm``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .base import Array
-from .errors import ConfigError, check_real
-
-if TYPE_CHECKING:
-    from .network import NeuralNetwork
+from .errors import ConfigError, check_choice, check_real
+from .registry import OPTIMIZERS
+from .updates import (
+    adagrad_update,
+    adam_update,
+    clip_by_global_norm,
+    clip_by_value,
+    momentum_update,
+    rmsprop_update,
+    sgd_update,
+)
 
 __all__ = [
     "Optimizer",
@@ -28,6 +41,7 @@ __all__ = [
     "AdaGrad",
     "RMSProp",
     "Adam",
+    "RegularizedSGD",
     "OPTIMIZERS",
     "get_optimizer",
     "DECAY_TYPES",
@@ -36,66 +50,16 @@ __all__ = [
 DECAY_TYPES = (None, "linear", "exponential")
 
 
-# -- update rules: plain functions, in place ----------------------------------------
+def _unit(owner: str, name: str, value: Any) -> float:
+    return check_real(owner, name, value, low=0.0, high=1.0, high_open=True)
 
 
-def sgd_update(param: Array, grad: Array, lr: float) -> None:
-    """``param -= lr * grad``."""
-    param -= lr * grad
-
-
-def momentum_update(
-    param: Array, grad: Array, velocity: Array, lr: float, momentum: float
-) -> None:
-    """The book's momentum: ``v = momentum * v + lr * grad; param -= v``."""
-    velocity *= momentum
-    velocity += lr * grad
-    param -= velocity
-
-
-def adagrad_update(
-    param: Array, grad: Array, sum_sq: Array, lr: float, eps: float
-) -> None:
-    """``G += grad^2; param -= lr * grad / (sqrt(G) + eps)``."""
-    sum_sq += grad * grad
-    param -= lr * grad / (np.sqrt(sum_sq) + eps)
-
-
-def rmsprop_update(
-    param: Array, grad: Array, mean_sq: Array, lr: float, rho: float, eps: float
-) -> None:
-    """``E = rho * E + (1 - rho) grad^2; param -= lr * grad / (sqrt(E) + eps)``."""
-    mean_sq *= rho
-    mean_sq += (1.0 - rho) * grad * grad
-    param -= lr * grad / (np.sqrt(mean_sq) + eps)
-
-
-def adam_update(
-    param: Array,
-    grad: Array,
-    m: Array,
-    v: Array,
-    step: int,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-) -> None:
-    """Adam (Kingma & Ba, 2015) with bias correction; ``step`` counts from 1."""
-    m *= beta1
-    m += (1.0 - beta1) * grad
-    v *= beta2
-    v += (1.0 - beta2) * grad * grad
-    m_hat_scale = 1.0 / (1.0 - beta1**step)
-    v_hat_scale = 1.0 / (1.0 - beta2**step)
-    param -= (lr * m_hat_scale) * m / (np.sqrt(v * v_hat_scale) + eps)
-
-
-# -- the classes ---------------------------------------------------------------------
+def _positive(owner: str, name: str, value: Any) -> float:
+    return check_real(owner, name, value, low=0.0, low_open=True)
 
 
 class Optimizer:
-    """Base class: learning rate, its per-epoch decay, weight decay, and state.
+    """Base class: learning rate, its per-epoch decay, weight decay, clipping.
 
     Args:
         lr: initial learning rate (> 0).
@@ -103,14 +67,21 @@ class Optimizer:
         decay_type: None, ``"linear"`` or ``"exponential"``.
         weight_decay: L2 penalty coefficient added to every gradient
             (``grad + weight_decay * param``); 0 disables it.
+        clip_value: clip every gradient entry to ``[-clip_value, clip_value]``.
+        clip_norm: scale all gradients together so that their global norm is at
+            most ``clip_norm``.
+        gradient_clipping: the book's switch: True clips every entry to [-2, 2].
 
     Raises:
-        ConfigError: a non-positive ``lr``, an unknown ``decay_type``, or
-            ``final_lr <= 0`` with exponential decay (no factor reaches 0).
+        ConfigError: a non-positive ``lr`` or clipping limit, an unknown
+            ``decay_type``, or a ``final_lr`` that the decay cannot reach.
 
     Subclasses implement ``_update_rule(self, param, grad, state)``; ``state`` is
     a per-parameter dict the subclass fills on first use.
     """
+
+    #: the constructor arguments a subclass adds, for ``get_config``
+    hyperparams: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -118,51 +89,57 @@ class Optimizer:
         final_lr: float = 0.0,
         decay_type: str | None = None,
         weight_decay: float = 0.0,
+        *,
+        clip_value: float | None = None,
+        clip_norm: float | None = None,
+        gradient_clipping: bool = False,
     ) -> None:
         name = type(self).__name__
-        self.lr = check_real(name, "lr", lr, low=0.0, low_open=True)
-        self.initial_lr = self.lr
+        self.lr = self.initial_lr = _positive(name, "lr", lr)
         self.final_lr = check_real(name, "final_lr", final_lr, low=0.0)
-        if decay_type not in DECAY_TYPES:
-            raise ConfigError(
-                f"{name}: unknown decay_type {decay_type!r}; choose one of: "
-                f"None, 'linear', 'exponential'"
-            )
+        self.decay_type = check_choice(name, "decay_type", decay_type, DECAY_TYPES)
         if decay_type == "exponential" and self.final_lr <= 0.0:
             raise ConfigError(
-                f"{name}: exponential decay needs final_lr > 0 "
-                f"(a constant factor never reaches 0), received final_lr={final_lr!r}"
-            )
-        if decay_type is None and self.final_lr not in (0.0, self.lr):
-            raise ConfigError(
-                f"{name}: final_lr={final_lr!r} has no effect without a decay_type; "
-                f"give decay_type='linear' or 'exponential'"
+                f"{name}: exponential decay needs final_lr > 0 (a constant factor "
+                f"never reaches 0), received final_lr={final_lr!r}"
             )
         if decay_type is not None and self.final_lr > self.lr:
             raise ConfigError(
                 f"{name}: final_lr must not exceed lr for a decay, received "
                 f"lr={lr!r}, final_lr={final_lr!r}"
             )
-        self.decay_type = decay_type
+        if decay_type is None and self.final_lr not in (0.0, self.lr):
+            raise ConfigError(
+                f"{name}: final_lr={final_lr!r} has no effect without a decay_type; "
+                f"give decay_type='linear' or 'exponential'"
+            )
         self.weight_decay = check_real(name, "weight_decay", weight_decay, low=0.0)
+        if gradient_clipping and clip_value is None:
+            clip_value = 2.0
+        self.clip_value = (
+            None if clip_value is None else _positive(name, "clip_value", clip_value)
+        )
+        self.clip_norm = (
+            None if clip_norm is None else _positive(name, "clip_norm", clip_norm)
+        )
         self.decay_per_epoch = 0.0 if decay_type == "linear" else 1.0
         self.max_epochs = 1
         self.decay_steps = 0
-        self.step_count = 0
-        self.state: list[dict[str, Any]] = []
-        self.net: NeuralNetwork | None = None
+        self.net: Any = None
+        self.reset_state()
 
     # -- wiring -----------------------------------------------------------------
 
-    def bind(self, net: NeuralNetwork) -> None:
+    def bind(self, net: Any) -> None:
         """Attach the network whose parameters ``step()`` updates."""
         self.net = net
         self.reset_state()
 
     def reset_state(self) -> None:
         """Forget velocities and moments (after the network is re-initialized)."""
-        self.state = []
+        self.state: list[dict[str, Any]] = []
         self.step_count = 0
+        self.first = True  # the book's optimizers read it
 
     # -- learning-rate schedule ---------------------------------------------------
 
@@ -182,8 +159,7 @@ class Optimizer:
         else:
             self.decay_per_epoch = (self.initial_lr - self.final_lr) / steps
 
-    # the book's private names, for readers who call them
-    def _setup_decay(self) -> None:
+    def _setup_decay(self) -> None:  # the book's name, reading self.max_epochs
         self.setup_decay(self.max_epochs)
 
     def decay_lr(self) -> None:
@@ -200,29 +176,28 @@ class Optimizer:
         else:
             self.lr = self.initial_lr - self.decay_per_epoch * self.decay_steps
 
-    _decay_lr = decay_lr
+    _decay_lr = decay_lr  # the book's name
 
     # -- the update ---------------------------------------------------------------
 
-    def step(self, epoch: int = 0) -> None:
+    def step(self) -> None:
         """Update every parameter of the bound network in place.
 
         Raises:
             RuntimeError: no network is bound (create a Trainer, or call ``bind``),
-                or the gradients are missing: the network is not built yet (it
-                has no parameters) or has no gradient for every parameter.
+                or there is not one gradient per parameter yet (run
+                ``net.train_batch`` first).
         """
         if self.net is None:
             raise RuntimeError(
                 f"{type(self).__name__}.step: no network bound; create "
                 f"Trainer(net, optimizer) or call optimizer.bind(net) first"
             )
-        params = self.net.params()
-        grads = self.net.param_grads()
-        if not params and not self.net.built:
+        params, grads = list(self.net.params()), list(self.net.param_grads())
+        if not params:
             raise RuntimeError(
-                f"{type(self).__name__}.step: the network has no parameters yet "
-                f"(a network is built by its first batch); run net.train_batch "
+                f"{type(self).__name__}.step: the network has no parameters yet (a "
+                f"network is built by its first batch); run net.train_batch "
                 f"(or forward and backward) first"
             )
         if len(grads) != len(params):
@@ -234,23 +209,39 @@ class Optimizer:
         if len(self.state) != len(params):
             self.state = [{} for _ in params]
         self.step_count += 1
-        for param, grad, state in zip(params, grads, self.state, strict=True):
-            if self.weight_decay:
-                grad = grad + self.weight_decay * param
-            self._update_rule(param, grad, state)
+        for param, grad, state in zip(
+            params, self.prepare_grads(params, grads), self.state, strict=True
+        ):
+            self._update_rule(param=param, grad=grad, state=state)
 
-    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
+    def prepare_grads(self, params: list[Array], grads: list[Array]) -> list[Array]:
+        """The gradients the update uses: with weight decay added, then clipped."""
+        if self.weight_decay:
+            grads = [
+                g + self.weight_decay * p for p, g in zip(params, grads, strict=True)
+            ]
+        if self.clip_value is not None:
+            grads = clip_by_value(grads, self.clip_value)
+        if self.clip_norm is not None:
+            grads = clip_by_global_norm(grads, self.clip_norm)
+        return grads
+
+    def _update_rule(
+        self, param: Array, grad: Array, state: dict[str, Any], **kwargs: Any
+    ) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _update_rule")
 
     # -- saving -------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this optimizer."""
         config: dict[str, Any] = {"lr": self.initial_lr}
         if self.decay_type:
             config.update(final_lr=self.final_lr, decay_type=self.decay_type)
-        if self.weight_decay:
-            config["weight_decay"] = self.weight_decay
-        return config
+        for key in ("weight_decay", "clip_value", "clip_norm"):
+            if getattr(self, key):
+                config[key] = getattr(self, key)
+        return {**config, **{k: getattr(self, k) for k in self.hyperparams}}
 
     def state_dict(self) -> dict[str, Any]:
         """Scalars and arrays that resume the optimizer exactly
@@ -272,14 +263,8 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned.
-
-        ``initial_lr`` and ``decay_steps`` (where the schedule started and how
-        far along it is) are optional: without them the optimizer keeps its own
-        ``initial_lr`` and the schedule counts from 0 decays. (A checkpoint
-        resumed by :class:`~lincoln.train.Trainer` replays the schedule from
-        the optimizer's own settings anyway.)
-        """
+        """Restore what :meth:`state_dict` returned (``initial_lr`` and
+        ``decay_steps`` are optional, for older checkpoints)."""
         self.lr = float(state["lr"])
         self.initial_lr = float(state.get("initial_lr", self.initial_lr))
         self.decay_per_epoch = float(state["decay_per_epoch"])
@@ -296,13 +281,24 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
+def _slot(state: dict[str, Any], key: str, like: Array) -> Array:
+    """The per-parameter array ``state[key]``, zeros on first use."""
+    if key not in state:
+        state[key] = np.zeros_like(like)
+    return state[key]  # type: ignore[no-any-return]
+
+
+@OPTIMIZERS.register("sgd")
 class SGD(Optimizer):
     """Plain stochastic gradient descent: ``param -= lr * grad``."""
 
-    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
+    def _update_rule(
+        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
+    ) -> None:
         sgd_update(param, grad, self.lr)
 
 
+@OPTIMIZERS.register("sgd_momentum")
 class SGDMomentum(Optimizer):
     """SGD with momentum, in the book's form ``v = momentum v + lr g; p -= v``.
 
@@ -310,57 +306,73 @@ class SGDMomentum(Optimizer):
         momentum: in ``[0, 1)``; 0.9 is usual.
     """
 
+    hyperparams = ("momentum",)
+
     def __init__(
         self,
         lr: float = 0.01,
         final_lr: float = 0.0,
         decay_type: str | None = None,
         momentum: float = 0.9,
-        weight_decay: float = 0.0,
+        **options: Any,
     ) -> None:
-        super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.momentum = check_real(
-            "SGDMomentum", "momentum", momentum, low=0.0, high=1.0, high_open=True
-        )
+        super().__init__(lr, final_lr, decay_type, **options)
+        self.momentum = _unit("SGDMomentum", "momentum", momentum)
 
-    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
-        if "velocity" not in state:
-            state["velocity"] = np.zeros_like(param)
-        momentum_update(param, grad, state["velocity"], self.lr, self.momentum)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "momentum": self.momentum}
+    def _update_rule(
+        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
+    ) -> None:
+        velocity = _slot(state, "velocity", param)
+        momentum_update(param, grad, velocity, self.lr, self.momentum)
 
 
+@OPTIMIZERS.register("adagrad")
 class AdaGrad(Optimizer):
-    """AdaGrad: per-parameter rates shrinking with the sum of squared gradients."""
+    """AdaGrad: per-parameter rates shrinking with the sum of squared gradients.
+
+    Args:
+        final_lr_exp, final_lr_linear: the book's way to ask for a decay: a
+            positive value decays exponentially (or linearly) to it. Give
+            ``final_lr`` and ``decay_type`` instead, as every other optimizer.
+        eps: added to the denominator for stability.
+    """
+
+    hyperparams = ("eps",)
 
     def __init__(
         self,
         lr: float = 0.01,
+        final_lr_exp: float = 0.0,
+        final_lr_linear: float = 0.0,
+        *,
         final_lr: float = 0.0,
         decay_type: str | None = None,
         eps: float = 1e-7,
-        weight_decay: float = 0.0,
+        **options: Any,
     ) -> None:
-        super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.eps = check_real("AdaGrad", "eps", eps, low=0.0, low_open=True)
+        if final_lr_exp:
+            final_lr, decay_type = final_lr_exp, "exponential"
+        elif final_lr_linear:
+            final_lr, decay_type = final_lr_linear, "linear"
+        super().__init__(lr, final_lr, decay_type, **options)
+        self.eps = _positive("AdaGrad", "eps", eps)
 
-    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
-        if "sum_sq" not in state:
-            state["sum_sq"] = np.zeros_like(param)
-        adagrad_update(param, grad, state["sum_sq"], self.lr, self.eps)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "eps": self.eps}
+    def _update_rule(
+        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
+    ) -> None:
+        adagrad_update(param, grad, _slot(state, "sum_sq", param), self.lr, self.eps)
 
 
+@OPTIMIZERS.register("rmsprop")
 class RMSProp(Optimizer):
     """RMSProp: rates scaled by a running mean of squared gradients.
 
     Args:
         rho: decay of the running mean, in ``[0, 1)``.
+        eps: added to the denominator for stability.
     """
+
+    hyperparams = ("rho", "eps")
 
     def __init__(
         self,
@@ -369,28 +381,29 @@ class RMSProp(Optimizer):
         decay_type: str | None = None,
         rho: float = 0.9,
         eps: float = 1e-7,
-        weight_decay: float = 0.0,
+        **options: Any,
     ) -> None:
-        super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.rho = check_real("RMSProp", "rho", rho, low=0.0, high=1.0, high_open=True)
-        self.eps = check_real("RMSProp", "eps", eps, low=0.0, low_open=True)
+        super().__init__(lr, final_lr, decay_type, **options)
+        self.rho = _unit("RMSProp", "rho", rho)
+        self.eps = _positive("RMSProp", "eps", eps)
 
-    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
-        if "mean_sq" not in state:
-            state["mean_sq"] = np.zeros_like(param)
-        rmsprop_update(param, grad, state["mean_sq"], self.lr, self.rho, self.eps)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "rho": self.rho, "eps": self.eps}
+    def _update_rule(
+        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
+    ) -> None:
+        mean_sq = _slot(state, "mean_sq", param)
+        rmsprop_update(param, grad, mean_sq, self.lr, self.rho, self.eps)
 
 
+@OPTIMIZERS.register("adam")
 class Adam(Optimizer):
-    """Adam with bias-corrected first and second moments.
+    """Adam with bias-corrected first and second moments (Kingma & Ba, 2015).
 
     Args:
         beta1, beta2: moment decays, each in ``[0, 1)``.
         eps: added to the denominator for stability.
     """
+
+    hyperparams = ("beta1", "beta2", "eps")
 
     def __init__(
         self,
@@ -400,49 +413,40 @@ class Adam(Optimizer):
         beta1: float = 0.9,
         beta2: float = 0.999,
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        **options: Any,
     ) -> None:
-        super().__init__(lr, final_lr, decay_type, weight_decay)
-        self.beta1 = check_real(
-            "Adam", "beta1", beta1, low=0.0, high=1.0, high_open=True
-        )
-        self.beta2 = check_real(
-            "Adam", "beta2", beta2, low=0.0, high=1.0, high_open=True
-        )
-        self.eps = check_real("Adam", "eps", eps, low=0.0, low_open=True)
+        super().__init__(lr, final_lr, decay_type, **options)
+        self.beta1 = _unit("Adam", "beta1", beta1)
+        self.beta2 = _unit("Adam", "beta2", beta2)
+        self.eps = _positive("Adam", "eps", eps)
 
-    def _update_rule(self, param: Array, grad: Array, state: dict[str, Any]) -> None:
-        if "m" not in state:
-            state["m"] = np.zeros_like(param)
-            state["v"] = np.zeros_like(param)
-        adam_update(
-            param,
-            grad,
-            state["m"],
-            state["v"],
-            self.step_count,
-            self.lr,
-            self.beta1,
-            self.beta2,
-            self.eps,
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-        }
+    def _update_rule(
+        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
+    ) -> None:
+        m, v = _slot(state, "m", param), _slot(state, "v", param)
+        args = (self.step_count, self.lr, self.beta1, self.beta2, self.eps)
+        adam_update(param, grad, m, v, *args)
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "sgd": SGD,
-    "sgd_momentum": SGDMomentum,
-    "adagrad": AdaGrad,
-    "rmsprop": RMSProp,
-    "adam": Adam,
-}
+@OPTIMIZERS.register("regularized_sgd")
+class RegularizedSGD(Optimizer):
+    """The book's SGD with weight shrinkage: ``param -= lr * grad + alpha * param``.
+
+    Args:
+        alpha: share of each parameter removed at every step, in ``[0, 1)``
+            (not scaled by the learning rate, as in the book).
+    """
+
+    hyperparams = ("alpha",)
+
+    def __init__(self, lr: float = 0.01, alpha: float = 0.1, **options: Any) -> None:
+        super().__init__(lr, **options)
+        self.alpha = _unit("RegularizedSGD", "alpha", alpha)
+
+    def _update_rule(
+        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
+    ) -> None:
+        param -= self.lr * grad + self.alpha * param
 
 
 def get_optimizer(spec: dict[str, Any] | Optimizer) -> Optimizer:
@@ -451,15 +455,4 @@ def get_optimizer(spec: dict[str, Any] | Optimizer) -> Optimizer:
     Raises:
         ConfigError: unknown type (naming the valid ones) or bad arguments.
     """
-    if isinstance(spec, Optimizer):
-        return spec
-    kwargs = dict(spec)
-    name = kwargs.pop("type", None)
-    if name not in OPTIMIZERS:
-        raise ConfigError(
-            f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}"
-        )
-    try:
-        return OPTIMIZERS[name](**kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"optimizer {name!r}: {exc}") from None
+    return OPTIMIZERS.create(spec, base=Optimizer)  # type: ignore[no-any-return]

@@ -64,6 +64,7 @@ from .errors import ConfigError, LincolnError, ModelFileError
 from .layers import LAYERS, Layer, layer_from_config
 from .losses import LOSSES, Loss, get_loss, loss_name
 from .optimizers import OPTIMIZERS, Optimizer
+from .registry import NETWORKS
 
 if TYPE_CHECKING:
     from .network import NeuralNetwork
@@ -91,18 +92,12 @@ RUN_DIR_MODEL = "model.npz"  # the model in a run directory of `lincoln train --
 HEADER_KEY = "__lincoln_model__"
 KINDS = ("model", "checkpoint")
 
-#: Network classes :func:`load` can rebuild, by the name written in the file.
-#: ``lincoln.network`` registers :class:`~lincoln.network.NeuralNetwork`; the
-#: registry keeps this module below the network in the import order.
-NETWORKS: dict[str, type[NeuralNetwork]] = {}
-
 PathLike = str | os.PathLike[str]
 
 
 def register_network(name: str, cls: type[NeuralNetwork]) -> type[NeuralNetwork]:
     """Make a network class loadable by :func:`load` under ``name``."""
-    NETWORKS[name] = cls
-    return cls
+    return NETWORKS.register(name, cls)  # type: ignore[no-any-return]
 
 
 def _lincoln_version() -> str:

@@ -121,7 +121,7 @@ def layer_rows(net: NeuralNetwork) -> list[dict[str, Any]]:
     rows = []
     shape: tuple[int, ...] | None = net.input_shape
     for i, layer in enumerate(net.layers):
-        in_shape = layer._input_shape or shape
+        in_shape = layer.input_shape or shape
         out_shape = _output_shape(layer, in_shape)
         buffers = layer.buffers() if hasattr(layer, "buffers") else {}
         rows.append(

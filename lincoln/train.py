@@ -529,7 +529,7 @@ class Trainer:
                             level=logging.WARNING,
                         )
                         break
-                    self.optim.step(epoch)
+                    self.optim.step()
                     if conv_testing and batch % 10 == 0:
                         self._say(f"batch {batch} loss {loss:.4f}", verbose)
                     loss_sum += loss * xb.shape[0]

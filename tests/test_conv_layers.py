@@ -85,7 +85,7 @@ def test_registered_names():
 
 
 def test_reprs():
-    assert repr(Conv2D(8, 3, ReLU())) == (
+    assert repr(Conv2D(8, 3, activation=ReLU())) == (
         "Conv2D(out_channels=8, param_size=3, activation='relu', "
         "weight_init='standard', stride=1, padding='same')"
     )
@@ -122,21 +122,22 @@ def test_reprs():
         ),
         (
             lambda: Conv2D(8, 3, dropout=0.0),
-            "Conv2D: dropout is the probability of keeping",
+            r"Dropout: keep_prob \(the probability of keeping a unit",
         ),
         (lambda: Conv2D(8, 3, flatten="yes"), "Conv2D: flatten must be True or False"),
         (lambda: Conv2D(8, 3, activation="swish"), "unknown activation 'swish'"),
         (
             lambda: MaxPool2D(0),
-            "MaxPool2D: pool_size must be a positive integer, received pool_size=0",
+            "MaxPool2DOp: pool_size must be a positive integer, received pool_size=0",
         ),
         (
             lambda: MaxPool2D(2, stride=-1),
-            "MaxPool2D: stride must be a positive integer, received stride=-1",
+            "MaxPool2DOp: stride must be a positive integer, received stride=-1",
         ),
         (
             lambda: AvgPool2D(True),
-            "AvgPool2D: pool_size must be a positive integer, received pool_size=True",
+            "AvgPool2DOp: pool_size must be a positive integer, "
+            "received pool_size=True",
         ),
         (
             lambda: layer_from_config({"type": "conv2d", "out_channels": 4}),
@@ -185,11 +186,12 @@ def test_non_image_input_is_a_shape_error(layer):
     name = type(layer).__name__
     with pytest.raises(
         ShapeError,
-        match=rf"{name}: input must be 4-D \(batch, channels, height, width\)",
+        match=rf"{name}: input must have shape \(batch, channels, height, width\)",
     ):
         built(layer, (2, 64))
     with pytest.raises(
-        ShapeError, match=rf"{name}: the per-sample input shape must be"
+        ShapeError,
+        match=rf"{name}: input must have shape \(batch, channels, height, width\)",
     ):
         layer.output_shape((64,))
 
@@ -217,7 +219,9 @@ def test_a_window_that_does_not_fit_is_a_shape_error():
 
 
 def test_conv2d_operations_and_parameters():
-    layer = built(Conv2D(4, 3, Tanh(), dropout=0.5, flatten=True), (2, 3, 5, 5))
+    layer = built(
+        Conv2D(4, 3, activation=Tanh(), dropout=0.5, flatten=True), (2, 3, 5, 5)
+    )
     assert [type(op) for op in layer.operations][:1] == [Conv2DOp]
     assert isinstance(layer.operations[2], Tanh)
     assert isinstance(layer.operations[3], Dropout)
@@ -266,10 +270,10 @@ def _network_gradient_check(layers: list[Layer], X: np.ndarray, y: np.ndarray) -
 def test_cnn_gradients(rng):
     # every parameter of conv -> batch norm -> pool -> conv (stride 2) -> dense
     layers = [
-        Conv2D(3, 3, Tanh(), weight_init="glorot"),
+        Conv2D(3, 3, activation=Tanh(), weight_init="glorot"),
         BatchNorm(),
         MaxPool2D(2),
-        Conv2D(2, 3, Tanh(), stride=2, padding=1, flatten=True),
+        Conv2D(2, 3, activation=Tanh(), stride=2, padding=1, flatten=True),
         Dense(2, "linear", weight_init="glorot"),
     ]
     _network_gradient_check(
@@ -311,7 +315,10 @@ def test_conv_dropout_is_deterministic_at_inference(rng):
 
     def net(dropout: float) -> NeuralNetwork:
         return NeuralNetwork(
-            [Conv2D(4, 3, "relu", dropout=dropout, flatten=True), Dense(3, "linear")],
+            [
+                Conv2D(4, 3, activation="relu", dropout=dropout, flatten=True),
+                Dense(3, "linear"),
+            ],
             SoftmaxCrossEntropy(),
             seed=7,
         )
@@ -331,7 +338,7 @@ def test_conv_dropout_is_deterministic_at_inference(rng):
 def test_cnn_keeps_its_dtype(dtype, rng):
     net = NeuralNetwork(
         [
-            Conv2D(4, 3, "relu", dropout=0.9),
+            Conv2D(4, 3, activation="relu", dropout=0.9),
             BatchNorm(),
             MaxPool2D(),
             Conv2D(2, 3, stride=2),
@@ -367,7 +374,7 @@ def test_small_cnn_learns_the_digits():
     )
     net = NeuralNetwork(
         [
-            Conv2D(8, 3, ReLU(), weight_init="he"),
+            Conv2D(8, 3, activation=ReLU(), weight_init="he"),
             MaxPool2D(),
             Flatten(),
             Dense(10, "linear", weight_init="glorot"),

@@ -36,7 +36,7 @@ def test_layers_must_be_layer_instances(bad) -> None:
         NeuralNetwork([Dense(3, "linear"), bad], MeanSquaredError())
 
 
-@pytest.mark.parametrize("bad", ["mse", MeanSquaredError, None])
+@pytest.mark.parametrize("bad", ["mse", 3, Dense])
 def test_loss_must_be_a_loss_instance(bad) -> None:
     with pytest.raises(
         ConfigError, match=r"NeuralNetwork: loss must be a Loss instance"
@@ -55,7 +55,7 @@ def test_dtype_must_be_float32_or_float64(dtype) -> None:
 @pytest.mark.parametrize("seed", [1.5, "1", True, -1])
 def test_seed_must_be_an_int_or_none(seed) -> None:
     with pytest.raises(
-        ConfigError, match=r"NeuralNetwork: seed must be a non-negative int or None"
+        ConfigError, match=r"NeuralNetwork: seed must be a non-negative integer or None"
     ):
         NeuralNetwork([Dense(3, "linear")], MeanSquaredError(), seed=seed)
 

@@ -81,7 +81,7 @@ def test_operation_errors():
         Scale(np.ones((1, 2, 1, 1))).forward(np.ones((2, 3, 4, 4)))
     with pytest.raises(ShapeError, match="Shift: beta must have shape"):
         Shift(np.ones((2, 3)))
-    with pytest.raises(ConfigError, match="BatchNormalize: momentum"):
+    with pytest.raises(ConfigError, match="BatchNorm: momentum"):
         BatchNormalize(*stats((1, 3)), momentum=1.0)
 
 
@@ -185,7 +185,9 @@ def test_layer_shapes_and_config(rng):
         layer.forward(rng.standard_normal((4, 2, 5, 5)))
     with pytest.raises(ShapeError, match="BatchNorm: input must be"):
         BatchNorm().forward(rng.standard_normal((4, 3, 5)))
-    with pytest.raises(ShapeError, match="BatchNorm: the per-sample input shape"):
+    with pytest.raises(
+        ShapeError, match=r"BatchNorm: input must be \(batch, features\)"
+    ):
         BatchNorm().output_shape((3, 5))
 
 

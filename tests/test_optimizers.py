@@ -301,7 +301,14 @@ def test_registry_and_repr() -> None:
     assert repr(optim) == (
         "SGDMomentum(lr=0.2, final_lr=0.05, decay_type='exponential', momentum=0.9)"
     )
-    assert set(OPTIMIZERS) == {"sgd", "sgd_momentum", "adagrad", "rmsprop", "adam"}
+    assert set(OPTIMIZERS) == {
+        "sgd",
+        "sgd_momentum",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "regularized_sgd",
+    }
     with pytest.raises(ConfigError, match=r"unknown optimizer 'lbfgs'; choose one of"):
         get_optimizer({"type": "lbfgs"})
     with pytest.raises(ConfigError, match=r"optimizer 'sgd'"):

@@ -586,7 +586,7 @@ def test_object_array_is_refused_not_unpickled(
         pytest.param(
             lambda h: h["network"]["layers"][0].update(type="capsule"),
             None,
-            r"layer 0 has unknown type 'capsule'; known layer types: dense",
+            r"layer 0 has unknown type 'capsule'; known layer types: .*dense",
             id="unknown-layer-type-lists-the-known-ones",
         ),
         pytest.param(

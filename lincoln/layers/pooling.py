@@ -1,0 +1,91 @@
+"""Max and average pooling layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..base import Array
+from ..ops.conv import check_images
+from ..ops.pooling import AvgPool2DOp, MaxPool2DOp, pool_output_shape
+from ..registry import LAYERS
+from .base import Layer
+
+__all__ = ["MaxPool2D", "AvgPool2D"]
+
+
+class _Pool2D(Layer):
+    """Shared by MaxPool2D and AvgPool2D: one pooling operation, made (and its
+    arguments checked) when the layer is."""
+
+    width_from_input = True
+
+    _operation: type[MaxPool2DOp] | type[AvgPool2DOp]
+
+    def __init__(self, pool_size: int = 2, stride: int | None = None) -> None:
+        super().__init__()
+        self._op = self._operation(pool_size, stride)
+        self.pool_size = self._op.pool_size
+        self.stride = stride if stride is None else self._op.stride
+
+    def _setup_layer(self, input_: Array) -> None:
+        check_images(type(self).__name__, input_)
+        self.output_shape(tuple(input_.shape[1:]))  # raises if a window does not fit
+        self.params = []
+        self.operations = [self._op]
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        op = self._op
+        return pool_output_shape(
+            type(self).__name__, input_shape, op.pool_size, op.stride
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"pool_size": self.pool_size}
+        if self.stride is not None:
+            config["stride"] = self.stride
+        return config
+
+
+@LAYERS.register("maxpool2d")
+class MaxPool2D(_Pool2D):
+    """The maximum of each ``pool_size x pool_size`` window of every channel.
+
+    Args:
+        pool_size: side of the window.
+        stride: step of the window; None (default) is ``pool_size``, so the
+            windows tile the image without overlapping.
+
+    Shape:
+        input_ ``(batch, C, H, W)`` -> output ``(batch, C, (H - pool_size) //
+        stride + 1, (W - pool_size) // stride + 1)``; rows and columns left over
+        at the bottom and right are dropped.
+
+    Raises:
+        ConfigError: a non-positive ``pool_size`` or ``stride``.
+        ShapeError: an input that is not 4-D or is smaller than a window.
+
+    Example:
+        >>> MaxPool2D().output_shape((8, 28, 28))
+        (8, 14, 14)
+    """
+
+    _operation = MaxPool2DOp
+
+
+@LAYERS.register("avgpool2d")
+class AvgPool2D(_Pool2D):
+    """The mean of each ``pool_size x pool_size`` window of every channel.
+
+    Args:
+        pool_size: side of the window.
+        stride: step of the window; None (default) is ``pool_size``.
+
+    Shape:
+        as :class:`MaxPool2D`.
+
+    Raises:
+        ConfigError: a non-positive ``pool_size`` or ``stride``.
+        ShapeError: an input that is not 4-D or is smaller than a window.
+    """
+
+    _operation = AvgPool2DOp
