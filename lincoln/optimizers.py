@@ -2,17 +2,14 @@
 
 The classes hold hyperparameters and state (velocities, moments) and apply an
 update rule from :mod:`lincoln.updates` to every parameter. The base class is
-the book's: ``step(self)`` walks ``self.net.params()`` and
-``self.net.param_grads()`` and calls ``self._update_rule(param=..., grad=...)``
-(plus ``state=``, a per-parameter dict), so the book's own subclasses, which
-override ``step`` or ``_update_rule(self, **kwargs)``, work as printed.
-
-The learning rate can decay once per epoch, as in the book: ``"linear"`` steps
-from ``lr`` down to ``final_lr`` in equal steps, ``"exponential"`` multiplies by
-a constant factor, reaching ``final_lr`` at the last epoch of ``fit``.
-Gradients can be clipped before the update: each entry (``clip_value``, or the
-book's ``gradient_clipping=True``, which is ``clip_value=2``) or all of them
-together by their global norm (``clip_norm``).
+the book's: ``step(self)`` calls ``self._update_rule(param=..., grad=...,
+state=...)`` for each pair of ``self.net.params()`` and ``param_grads()``, so
+the book's own subclasses (overriding ``step`` or ``_update_rule(self,
+**kwargs)``) work as printed. The rate can decay once per epoch as in the book
+(``"linear"`` or ``"exponential"``, reaching ``final_lr`` at the last epoch),
+and gradients can be clipped: each entry (``clip_value``; the book's
+``gradient_clipping=True`` is ``clip_value=2``) or together by their global
+norm (``clip_norm``).
 """
 
 from __future__ import annotations
@@ -76,12 +73,11 @@ class Optimizer:
         ConfigError: a non-positive ``lr`` or clipping limit, an unknown
             ``decay_type``, or a ``final_lr`` that the decay cannot reach.
 
-    Subclasses implement ``_update_rule(self, param, grad, state)``; ``state`` is
-    a per-parameter dict the subclass fills on first use.
+    Subclasses implement ``_update_rule(self, param, grad, state)`` (``state``:
+    a per-parameter dict the subclass fills on first use).
     """
 
-    #: the constructor arguments a subclass adds, for ``get_config``
-    hyperparams: tuple[str, ...] = ()
+    hyperparams: tuple[str, ...] = ()  # a subclass's own arguments, for get_config
 
     def __init__(
         self,
@@ -144,10 +140,8 @@ class Optimizer:
     # -- learning-rate schedule ---------------------------------------------------
 
     def setup_decay(self, max_epochs: int) -> None:
-        """Start the schedule at ``initial_lr`` for a run of ``max_epochs`` epochs.
-
-        With one epoch there is nothing to decay: the rate stays at ``lr``.
-        """
+        """Start the schedule at ``initial_lr`` for a run of ``max_epochs`` epochs
+        (with one epoch there is nothing to decay)."""
         self.max_epochs = int(max_epochs)
         self.lr = self.initial_lr
         self.decay_steps = 0
@@ -159,7 +153,7 @@ class Optimizer:
         else:
             self.decay_per_epoch = (self.initial_lr - self.final_lr) / steps
 
-    def _setup_decay(self) -> None:  # the book's name, reading self.max_epochs
+    def _setup_decay(self) -> None:  # the book's name; it sets max_epochs first
         self.setup_decay(self.max_epochs)
 
     def decay_lr(self) -> None:
@@ -244,8 +238,7 @@ class Optimizer:
         return {**config, **{k: getattr(self, k) for k in self.hyperparams}}
 
     def state_dict(self) -> dict[str, Any]:
-        """Scalars and arrays that resume the optimizer exactly
-        (``load_state_dict``)."""
+        """Scalars and arrays that resume the optimizer exactly."""
         arrays = {
             f"state.{i}.{key}": value
             for i, st in enumerate(self.state)
@@ -283,7 +276,7 @@ class Optimizer:
 
 def _slot(state: dict[str, Any], key: str, like: Array) -> Array:
     """The per-parameter array ``state[key]``, zeros on first use."""
-    if key not in state:
+    if key not in state:  # not setdefault: that would allocate at every step
         state[key] = np.zeros_like(like)
     return state[key]  # type: ignore[no-any-return]
 

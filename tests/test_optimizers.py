@@ -313,3 +313,73 @@ def test_registry_and_repr() -> None:
         get_optimizer({"type": "lbfgs"})
     with pytest.raises(ConfigError, match=r"optimizer 'sgd'"):
         get_optimizer({"type": "sgd", "momentum": 0.9})
+
+
+# -- gradient clipping -------------------------------------------------------------
+
+
+def _big_grads(dtype, scale: float = 1e3, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal(s) * scale).astype(dtype) for s in [(3, 4), (1, 4)]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("limit", [1e-3, 0.5, 5.0, 123.0])
+def test_clip_norm_leaves_a_global_norm_at_most_the_limit(dtype, limit) -> None:
+    optim = SGD(0.1, clip_norm=limit)
+    grads = _big_grads(dtype)
+    clipped = optim.prepare_grads([np.zeros_like(g) for g in grads], grads)
+    norm = np.sqrt(sum(float(np.vdot(g.astype(np.float64), g)) for g in clipped))
+    assert norm <= limit
+    assert norm == pytest.approx(limit, rel=1e-5)
+    assert all(c.dtype == dtype for c in clipped)
+    # the direction is kept: every gradient scaled by the same factor
+    ratios = [c / g for c, g in zip(clipped, grads, strict=True)]
+    np.testing.assert_allclose(
+        np.concatenate([r.ravel() for r in ratios]), ratios[0][0, 0], rtol=1e-5
+    )
+
+
+def test_clip_norm_leaves_small_gradients_alone() -> None:
+    grads = _big_grads(np.float64, scale=1e-3)
+    optim = SGD(0.1, clip_norm=10.0)
+    assert optim.prepare_grads([np.zeros_like(g) for g in grads], grads) is grads
+
+
+def test_clip_value_bounds_every_entry_and_the_book_switch_is_two() -> None:
+    grads = _big_grads(np.float64)
+    params = [np.zeros_like(g) for g in grads]
+    clipped = SGD(0.1, clip_value=0.25).prepare_grads(params, grads)
+    assert max(float(np.abs(c).max()) for c in clipped) == 0.25
+    book = SGD(0.1, gradient_clipping=True)
+    assert book.clip_value == 2.0
+    for c, g in zip(book.prepare_grads(params, grads), grads, strict=True):
+        np.testing.assert_array_equal(c, np.clip(g, -2, 2))
+    # the network's own gradients are never modified in place
+    np.testing.assert_array_equal(grads[0], _big_grads(np.float64)[0])
+
+
+def test_clipping_limits_the_size_of_a_step() -> None:
+    optim = SGD(1.0, clip_value=1e-3)
+    net = _bound(optim)
+    before = [p.copy() for p in net.params()]
+    for g in net.param_grads():
+        g *= 1e6  # an exploding gradient
+    optim.step()
+    for p, b in zip(net.params(), before, strict=True):
+        assert np.abs(p - b).max() <= 1e-3 + 1e-12
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"clip_value": 0}, {"clip_norm": -1.0}, {"clip_value": "x"}]
+)
+def test_clip_limits_must_be_positive(kwargs) -> None:
+    with pytest.raises(ConfigError, match=r"^Adam: clip_(value|norm) must be"):
+        Adam(**kwargs)
+
+
+def test_clip_settings_are_part_of_the_config() -> None:
+    optim = SGDMomentum(0.1, clip_norm=5.0, momentum=0.8)
+    assert optim.get_config() == {"lr": 0.1, "clip_norm": 5.0, "momentum": 0.8}
+    again = get_optimizer({"type": "sgd_momentum", **optim.get_config()})
+    assert again.get_config() == optim.get_config()
