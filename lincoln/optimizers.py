@@ -293,11 +293,8 @@ class SGD(Optimizer):
 
 @OPTIMIZERS.register("sgd_momentum")
 class SGDMomentum(Optimizer):
-    """SGD with momentum, in the book's form ``v = momentum v + lr g; p -= v``.
-
-    Args:
-        momentum: in ``[0, 1)``; 0.9 is usual.
-    """
+    """SGD with momentum in the book's form ``v = momentum v + lr g; p -= v``;
+    ``momentum`` in ``[0, 1)``, 0.9 is usual."""
 
     hyperparams = ("momentum",)
 
