@@ -1,23 +1,6 @@
 """The book's import path for activations (see :mod:`lincoln.ops.activations`)."""
 
-from .ops.activations import (
-    ACTIVATIONS,
-    LeakyReLU,
-    Linear,
-    ReLU,
-    Sigmoid,
-    Tanh,
-    activation_name,
-    get_activation,
-)
+from .ops import activations as _module
+from .ops.activations import *  # noqa: F403  (the names listed in its __all__)
 
-__all__ = [
-    "Linear",
-    "Sigmoid",
-    "Tanh",
-    "ReLU",
-    "LeakyReLU",
-    "ACTIVATIONS",
-    "get_activation",
-    "activation_name",
-]
+__all__ = _module.__all__

@@ -1,5 +1,6 @@
 """Batch-normalization operations (moved to :mod:`lincoln.ops.normalization`)."""
 
-from .ops.normalization import BatchNormalize, Scale, Shift
+from .ops import normalization as _module
+from .ops.normalization import *  # noqa: F403  (the names listed in its __all__)
 
-__all__ = ["BatchNormalize", "Scale", "Shift"]
+__all__ = _module.__all__

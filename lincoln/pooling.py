@@ -1,5 +1,6 @@
 """Pooling operations (moved to :mod:`lincoln.ops.pooling`)."""
 
-from .ops.pooling import AvgPool2DOp, MaxPool2DOp, pool_output_shape
+from .ops import pooling as _module
+from .ops.pooling import *  # noqa: F403  (the names listed in its __all__)
 
-__all__ = ["MaxPool2DOp", "AvgPool2DOp", "pool_output_shape"]
+__all__ = _module.__all__
