@@ -207,3 +207,8 @@ def test_logsumexp_matches_the_definition_and_handles_minus_infinity(rng) -> Non
     assert logsumexp(x, axis=0, keepdims=True).shape == (1, 5)
     assert np.isclose(logsumexp(x), np.log(np.exp(x).sum()))
     assert logsumexp(np.array([-np.inf, -np.inf])) == -np.inf
+
+
+def test_assert_dim_refuses_a_non_array() -> None:
+    with pytest.raises(ShapeError, match=r"dimension 1, received list"):
+        assert_dim([1.0, 2.0], 1)

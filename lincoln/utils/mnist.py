@@ -68,8 +68,8 @@ def load(
         ``y_test`` ``(10000,)``, uint8 labels 0..9.
 
     Raises:
-        DatasetNotFoundError: the files are nowhere looked; the one-line message
-            names each folder searched and how to get the files.
+        DatasetNotFoundError: no folder searched holds the four files; the
+            one-line message names each folder and how to get the files.
         DataError: a file is damaged, or its image and label counts differ.
 
     Example:

@@ -190,14 +190,15 @@ def assert_dim(t: Array, dim: int) -> None:
             one of dimension 2 (shape (3, 5))"``.
     """
     ndim = getattr(t, "ndim", None)
-    if ndim != dim:
+    if ndim is None:
         raise ShapeError(
             f"assert_dim: expected an array of dimension {dim}, received "
-            + (
-                f"one of dimension {ndim} ({_shape_of(t)})"
-                if ndim is not None
-                else type(t).__name__
-            )
+            f"{type(t).__name__}"
+        )
+    if ndim != dim:
+        raise ShapeError(
+            f"assert_dim: expected an array of dimension {dim}, received one of "
+            f"dimension {ndim} ({_shape_of(t)})"
         )
 
 
