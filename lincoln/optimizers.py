@@ -79,6 +79,22 @@ class Optimizer:
 
     hyperparams: tuple[str, ...] = ()  # a subclass's own arguments, for get_config
 
+    # Class-level defaults for what the base methods read, so that a book-style
+    # subclass whose __init__ does not call super().__init__() still works.
+    net: Any = None
+    initial_lr = 0.0  # 0: not set (a book-style subclass sets only self.lr)
+    final_lr = 0.0
+    decay_type: str | None = None
+    weight_decay = 0.0
+    clip_value: float | None = None
+    clip_norm: float | None = None
+    decay_per_epoch = 1.0
+    max_epochs = 1
+    decay_steps = 0
+    step_count = 0
+    state: list[dict[str, Any]] = []
+    first = True
+
     def __init__(
         self,
         lr: float = 0.01,
@@ -93,6 +109,8 @@ class Optimizer:
         name = type(self).__name__
         self.lr = self.initial_lr = _positive(name, "lr", lr)
         self.final_lr = check_real(name, "final_lr", final_lr, low=0.0)
+        # the book's AdaGrad passes 0 for "no decay"
+        decay_type = decay_type or None
         self.decay_type = check_choice(name, "decay_type", decay_type, DECAY_TYPES)
         if decay_type == "exponential" and self.final_lr <= 0.0:
             raise ConfigError(
@@ -119,9 +137,6 @@ class Optimizer:
             None if clip_norm is None else _positive(name, "clip_norm", clip_norm)
         )
         self.decay_per_epoch = 0.0 if decay_type == "linear" else 1.0
-        self.max_epochs = 1
-        self.decay_steps = 0
-        self.net: Any = None
         self.reset_state()
 
     # -- wiring -----------------------------------------------------------------
@@ -133,7 +148,7 @@ class Optimizer:
 
     def reset_state(self) -> None:
         """Forget velocities and moments (after the network is re-initialized)."""
-        self.state: list[dict[str, Any]] = []
+        self.state = []
         self.step_count = 0
         self.first = True  # the book's optimizers read it
 
@@ -143,15 +158,19 @@ class Optimizer:
         """Start the schedule at ``initial_lr`` for a run of ``max_epochs`` epochs
         (with one epoch there is nothing to decay)."""
         self.max_epochs = int(max_epochs)
-        self.lr = self.initial_lr
         self.decay_steps = 0
+        if not self.initial_lr:
+            self.initial_lr = self.lr
+        if not self.decay_type:  # the rate is left as it is: nothing to restart
+            return
+        self.lr = start = self.initial_lr
         steps = self.max_epochs - 1
-        if not self.decay_type or steps < 1:
+        if steps < 1:
             self.decay_per_epoch = 0.0 if self.decay_type == "linear" else 1.0
         elif self.decay_type == "exponential":
-            self.decay_per_epoch = (self.final_lr / self.initial_lr) ** (1.0 / steps)
+            self.decay_per_epoch = (self.final_lr / start) ** (1.0 / steps)
         else:
-            self.decay_per_epoch = (self.initial_lr - self.final_lr) / steps
+            self.decay_per_epoch = (start - self.final_lr) / steps
 
     def _setup_decay(self) -> None:  # the book's name; it sets max_epochs first
         self.setup_decay(self.max_epochs)
