@@ -348,8 +348,10 @@ def test_check_operation_changes_neither_input_nor_param(rng) -> None:
     np.testing.assert_array_equal(x, x_before)
 
 
-def test_check_operation_restores_needs_input_grad(rng) -> None:
-    op = BiasAdd(rng.standard_normal((1, 3)))
+@pytest.mark.parametrize("with_param", [True, False], ids=["BiasAdd", "Tanh"])
+def test_check_operation_restores_needs_input_grad(with_param: bool, rng) -> None:
+    # a network's first operation skips its input gradient; the check needs it
+    op = BiasAdd(rng.standard_normal((1, 3))) if with_param else Tanh()
     op.needs_input_grad = False
     assert check_operation(op, rng.standard_normal((2, 3))).passed
     assert op.needs_input_grad is False
