@@ -112,40 +112,11 @@ def plot_history(
     fig = Figure(figsize=(10.0 if has_accuracy else 6.0, 4.0), layout="constrained")
     FigureCanvasAgg(fig)  # attaches itself to the figure: rendering goes through Agg
     axes = fig.subplots(1, 2 if has_accuracy else 1, squeeze=False)[0]
-
-    loss_ax = axes[0]
-    if history.train_loss:
-        epochs = range(1, len(history.train_loss) + 1)
-        loss_ax.plot(epochs, history.train_loss, label="train (mean per epoch)")
-    if history.val_loss:
-        loss_ax.plot(history.epochs, history.val_loss, marker="o", label="validation")
-    loss_ax.set_title("Loss")
-    loss_ax.set_ylabel("loss")
-
+    _draw_loss(axes[0], history)
     if has_accuracy:
-        acc_ax = axes[1]
-        acc_ax.plot(
-            history.epochs[: len(history.val_accuracy)],
-            history.val_accuracy,
-            marker="o",
-            color="tab:green",
-            label="validation",
-        )
-        acc_ax.set_title("Accuracy")
-        acc_ax.set_ylabel("accuracy")
-
+        _draw_accuracy(axes[1], history)
     for ax in axes:
-        if history.best_epoch is not None:
-            ax.axvline(
-                history.best_epoch,
-                color="gray",
-                linestyle=":",
-                label=f"best (epoch {history.best_epoch})",
-            )
-        ax.set_xlabel("epoch")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.grid(True, alpha=0.3)
-        ax.legend()
+        _finish_axes(ax, history)
 
     note = (
         ""
@@ -157,3 +128,42 @@ def plot_history(
     if path is not None:
         fig.savefig(path, dpi=dpi)
     return fig
+
+
+def _draw_loss(ax: Any, history: History) -> None:
+    """Training loss per epoch and validation loss per evaluation."""
+    if history.train_loss:
+        epochs = range(1, len(history.train_loss) + 1)
+        ax.plot(epochs, history.train_loss, label="train (mean per epoch)")
+    if history.val_loss:
+        ax.plot(history.epochs, history.val_loss, marker="o", label="validation")
+    ax.set_title("Loss")
+    ax.set_ylabel("loss")
+
+
+def _draw_accuracy(ax: Any, history: History) -> None:
+    """Validation accuracy per evaluation."""
+    ax.plot(
+        history.epochs[: len(history.val_accuracy)],
+        history.val_accuracy,
+        marker="o",
+        color="tab:green",
+        label="validation",
+    )
+    ax.set_title("Accuracy")
+    ax.set_ylabel("accuracy")
+
+
+def _finish_axes(ax: Any, history: History) -> None:
+    """The best epoch marked, whole-epoch ticks, a grid and a legend."""
+    if history.best_epoch is not None:
+        ax.axvline(
+            history.best_epoch,
+            color="gray",
+            linestyle=":",
+            label=f"best (epoch {history.best_epoch})",
+        )
+    ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(True, alpha=0.3)
+    ax.legend()

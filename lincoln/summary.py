@@ -31,19 +31,22 @@ from __future__ import annotations
 
 import numbers
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .base import Array, ParamOperation
 from .errors import ConfigError, LincolnError, ShapeError
+from .layers import Layer
 
 if TYPE_CHECKING:  # only for annotations: network.py imports this module, so that
     # NeuralNetwork.summary can delegate here without an import inside a method
-    from .layers import Layer
     from .network import NeuralNetwork
 
 __all__ = ["summary", "print_summary", "layer_rows"]
 
 _HEADERS = ("#", "Layer", "Output shape", "Params")
+# what summary reads of a network: anything else is not one
+_NETWORK_API = ("layers", "built", "build", "input_shape", "dtype", "loss", "seed")
 
 
 def _as_input_shape(input_shape: Any) -> tuple[int, ...]:
@@ -73,18 +76,12 @@ def _shape_text(shape: Sequence[int] | None) -> str:
 
 
 def _layer_text(layer: Layer) -> str:
-    # A Dense whose activation is a user's own (unregistered) Operation cannot
-    # describe itself in get_config; the summary must still print.
+    # A user's layer whose get_config cannot describe it must still print; its
+    # operations (an activation among them) are listed on the next line anyway.
     try:
         return repr(layer)
     except LincolnError:
-        activation = getattr(layer, "activation", None)
-        act = (
-            f", activation={type(activation).__name__}()"
-            if activation is not None
-            else ""
-        )
-        return f"{type(layer).__name__}(neurons={getattr(layer, 'neurons', '?')}{act})"
+        return f"{type(layer).__name__}(neurons={layer.neurons})"
 
 
 def _output_shape(
@@ -102,17 +99,15 @@ def _output_shape(
         return None
 
 
-def _op_text(op: Any) -> str:
+def _op_text(op: object) -> str:
     """``WeightMultiply(64x10)``: the operation's type and its parameter's shape."""
-    param = getattr(op, "param", None)
-    shape = getattr(param, "shape", None)
-    if shape is None:
+    if not isinstance(op, ParamOperation):
         return type(op).__name__
-    return f"{type(op).__name__}({'x'.join(str(d) for d in shape)})"
+    return f"{type(op).__name__}({'x'.join(str(d) for d in op.param.shape)})"
 
 
-def _count(arrays: Any) -> int:
-    return int(sum(getattr(a, "size", 0) for a in arrays))
+def _count(arrays: Iterable[Array]) -> int:
+    return int(sum(a.size for a in arrays))
 
 
 def layer_rows(net: NeuralNetwork) -> list[dict[str, Any]]:
@@ -123,7 +118,6 @@ def layer_rows(net: NeuralNetwork) -> list[dict[str, Any]]:
     for i, layer in enumerate(net.layers):
         in_shape = layer.input_shape or shape
         out_shape = _output_shape(layer, in_shape)
-        buffers = layer.buffers() if hasattr(layer, "buffers") else {}
         rows.append(
             {
                 "index": i,
@@ -132,7 +126,7 @@ def layer_rows(net: NeuralNetwork) -> list[dict[str, Any]]:
                 "input_shape": in_shape,
                 "output_shape": out_shape,
                 "params": _count(layer.params),
-                "non_trainable": _count(buffers.values()),
+                "non_trainable": _count(layer.buffers().values()),
             }
         )
         shape = out_shape
@@ -146,6 +140,54 @@ def _human_bytes(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"  # pragma: no cover - the loop always returns
+
+
+def _build_for(net: NeuralNetwork, input_shape: Any) -> None:
+    """Build ``net`` for ``input_shape`` if needed; refuse a shape it was not
+    built for, and an unbuilt network without one."""
+    if input_shape is None:
+        if not net.built:
+            raise ConfigError(
+                "summary: the network is not built yet, so its parameters do not "
+                "exist; pass the per-sample input_shape, e.g. summary(net, "
+                "input_shape=(64,)) for the flat digits or (1, 8, 8) for digit images"
+            )
+        return
+    shape = _as_input_shape(input_shape)
+    built_for = net.input_shape
+    if net.built and built_for is not None and built_for != shape:
+        raise ShapeError(
+            f"summary: the network is built for inputs of shape "
+            f"{_shape_text(built_for)}, received input_shape={shape}"
+        )
+    if not net.built:
+        net.build(shape)
+
+
+def _table(rows: list[dict[str, Any]], input_shape: Any) -> list[str]:
+    """The header and one line per layer plus one of its operations, aligned."""
+    cells = [_HEADERS, ("", "input", _shape_text(input_shape), "")]
+    for row in rows:
+        params = f"{row['params']:,}"
+        if row["non_trainable"]:
+            params += f" + {row['non_trainable']:,}"
+        cells.append(
+            (str(row["index"]), row["layer"], _shape_text(row["output_shape"]), params)
+        )
+    widths = [max(len(r[c]) for r in cells) for c in range(len(_HEADERS))]
+    width = sum(widths) + 2 * (len(widths) - 1)
+
+    def fmt(r: Sequence[str]) -> str:
+        aligned = [r[0].rjust(widths[0]), r[1].ljust(widths[1])]
+        aligned += [r[2].ljust(widths[2]), r[3].rjust(widths[3])]
+        return "  ".join(aligned).rstrip()
+
+    body = [fmt(cells[1])]
+    indent = " " * (widths[0] + 4)
+    for row, line in zip(rows, cells[2:], strict=True):
+        # the layer is a list of operations; show them as the data flows
+        body += [fmt(line), indent + " -> ".join(row["operations"])]
+    return ["=" * width, fmt(cells[0]), "-" * width, *body, "=" * width]
 
 
 def summary(net: NeuralNetwork, input_shape: Any = None) -> str:
@@ -174,69 +216,25 @@ def summary(net: NeuralNetwork, input_shape: Any = None) -> str:
         >>> print(summary(net, input_shape=(4,)).splitlines()[-3])
         Total params: 83 (332 B)
     """
-    if not all(hasattr(net, a) for a in ("layers", "built", "build", "dtype", "loss")):
+    if not all(hasattr(net, a) for a in _NETWORK_API) or not all(
+        isinstance(layer, Layer) for layer in net.layers
+    ):
         raise TypeError(f"summary: net must be a NeuralNetwork, received {net!r}")
-    if input_shape is not None:
-        shape = _as_input_shape(input_shape)
-        built_for = net.input_shape
-        if net.built and built_for is not None and built_for != shape:
-            raise ShapeError(
-                "summary: the network is built for inputs "
-                f"of shape {_shape_text(built_for)}, "
-                f"received input_shape={shape}"
-            )
-        if not net.built:
-            net.build(shape)
-    elif not net.built:
-        raise ConfigError(
-            "summary: the network is not built yet, so its parameters do not exist; "
-            "pass the per-sample input_shape, e.g. summary(net, input_shape=(64,)) for "
-            "the flat digits or (1, 8, 8) for digit images"
-        )
-
+    _build_for(net, input_shape)
     rows = layer_rows(net)
-    table = [_HEADERS, ("", "input", _shape_text(net.input_shape), "")]
-    for row in rows:
-        params = f"{row['params']:,}"
-        if row["non_trainable"]:
-            params += f" + {row['non_trainable']:,}"
-        table.append(
-            (str(row["index"]), row["layer"], _shape_text(row["output_shape"]), params)
-        )
-    widths = [max(len(r[c]) for r in table) for c in range(len(_HEADERS))]
-    indent = " " * (widths[0] + 2)
-
-    def fmt(r: Sequence[str]) -> str:
-        cells = [
-            r[0].rjust(widths[0]),
-            r[1].ljust(widths[1]),
-            r[2].ljust(widths[2]),
-            r[3].rjust(widths[3]),
-        ]
-        return "  ".join(cells).rstrip()
-
-    body = [fmt(table[1])]
-    for row, cells in zip(rows, table[2:], strict=True):
-        body.append(fmt(cells))
-        # the layer is a list of operations; show them as the data flows
-        body.append(indent + "  " + " -> ".join(row["operations"]))
-    width = sum(widths) + 2 * (len(widths) - 1)
     trainable = sum(r["params"] for r in rows)
     frozen = sum(r["non_trainable"] for r in rows)
     total = trainable + frozen
-    lines = [
-        f"NeuralNetwork: {net.dtype.name}, loss {net.loss!r}, seed {net.seed}",
-        "=" * width,
-        fmt(table[0]),
-        "-" * width,
-        *body,
-        "=" * width,
-        f"Total params: {total:,} ({_human_bytes(total * net.dtype.itemsize)})",
-        f"Trainable params: {trainable:,}",
-        f"Non-trainable params: {frozen:,}"
-        + (" (buffers, e.g. running statistics)" if frozen else ""),
-    ]
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            f"NeuralNetwork: {net.dtype.name}, loss {net.loss!r}, seed {net.seed}",
+            *_table(rows, net.input_shape),
+            f"Total params: {total:,} ({_human_bytes(total * net.dtype.itemsize)})",
+            f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {frozen:,}"
+            + (" (buffers, e.g. running statistics)" if frozen else ""),
+        ]
+    )
 
 
 def print_summary(

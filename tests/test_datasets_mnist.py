@@ -1,8 +1,8 @@
 """Tests of lincoln.datasets.mnist: search order, path=, downloads, checks, shapes.
 
 Every test but the last runs on tiny IDX files written into tmp_path, with the
-network replaced by a fake ``_download``; the last loads the real Fashion-MNIST that
-the Debian package dataset-fashion-mnist installs.
+network replaced by a fake ``lincoln.datasets.download.download_file``; the last
+loads the real Fashion-MNIST that the Debian package dataset-fashion-mnist installs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lincoln.datasets import mnist
+from lincoln.datasets import download, mnist
 from lincoln.datasets.idx import read_idx, write_idx
 from lincoln.datasets.mnist import FILE_NAMES, load_fashion_mnist, load_mnist
 from lincoln.errors import ConfigError, DataError, DatasetNotFoundError
@@ -55,7 +55,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("LINCOLN_DATA", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(mnist, "_download", _forbid_network)
+    monkeypatch.setattr(download, "download_file", _forbid_network)
     return tmp_path
 
 
@@ -195,7 +195,7 @@ def test_explicit_path_downloads_only_into_that_path(
         written.append(dest.parent)
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(mnist, "_download", offline)
+    monkeypatch.setattr(download, "download_file", offline)
     explicit = tmp_path / "explicit"
     with pytest.raises(DatasetNotFoundError, match="no network") as info:
         load_mnist(explicit)
@@ -253,7 +253,7 @@ def test_offline_error_lists_every_folder(
         urls.append(url)
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(mnist, "_download", offline)
+    monkeypatch.setattr(download, "download_file", offline)
     cache = tmp_path / "xdg" / "lincoln" / "fashion-mnist"
     with pytest.raises(DatasetNotFoundError) as info:
         load_fashion_mnist()
@@ -281,7 +281,7 @@ def test_offline_mnist_tries_every_mirror(monkeypatch: pytest.MonkeyPatch) -> No
         urls.append(url)
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(mnist, "_download", offline)
+    monkeypatch.setattr(download, "download_file", offline)
     with pytest.raises(DatasetNotFoundError, match="network unreachable") as info:
         load_mnist()
     assert urls == [mirror + FILE_NAMES[0] for mirror in mnist._MNIST.mirrors]
@@ -293,7 +293,7 @@ def test_download_false_never_downloads(
 ) -> None:
     _no_system_dirs(monkeypatch, tmp_path)
     with pytest.raises(DatasetNotFoundError, match=r"download=False") as info:
-        load_fashion_mnist(download=False)  # _download is _forbid_network here
+        load_fashion_mnist(download=False)  # download_file is _forbid_network here
     assert str(tmp_path / "xdg" / "lincoln" / "fashion-mnist") in str(info.value)
     assert not (tmp_path / "xdg").exists()
 
@@ -302,7 +302,7 @@ def test_download_false_never_downloads(
 
 
 def _serve_from(source: Path, calls: list[str]):  # noqa: ANN202 - a test double
-    """A fake _download that copies files of ``source`` by the URL's file name."""
+    """A fake download_file that copies files of ``source`` by the URL's file name."""
 
     def fake(url: str, dest: Path) -> None:
         calls.append(url)
@@ -326,7 +326,7 @@ def test_download_into_cache_then_reuse(
     source = make_set(tmp_path / "server", 5, 2)
     _accept(monkeypatch, source)
     calls: list[str] = []
-    monkeypatch.setattr(mnist, "_download", _serve_from(source, calls))
+    monkeypatch.setattr(download, "download_file", _serve_from(source, calls))
     x_train, y_train, _, _ = load_mnist()
     assert x_train.shape == (5, 784)
     np.testing.assert_array_equal(y_train, _labels(5, 1))
@@ -347,7 +347,7 @@ def test_download_goes_into_explicit_path_and_only_missing_files(
     monkeypatch.setenv("LINCOLN_DATA", str(tmp_path / "data"))
     make_set(tmp_path / "data" / "mnist", 7, 3)  # complete, but not path=
     calls: list[str] = []
-    monkeypatch.setattr(mnist, "_download", _serve_from(source, calls))
+    monkeypatch.setattr(download, "download_file", _serve_from(source, calls))
     assert load_mnist(explicit)[2].shape == (2, 784)
     assert calls == [mnist._MNIST.mirrors[0] + FILE_NAMES[2]]
     assert (explicit / FILE_NAMES[2]).is_file()
@@ -368,7 +368,7 @@ def test_falls_back_to_second_mirror(
             raise urllib.error.URLError("timed out")
         serve(url, dest)
 
-    monkeypatch.setattr(mnist, "_download", first_mirror_down)
+    monkeypatch.setattr(download, "download_file", first_mirror_down)
     assert len(load_mnist()[0]) == 3
     assert all(url.startswith(mnist._MNIST.mirrors[1]) for url in calls)
     cache = tmp_path / "xdg" / "lincoln" / "mnist"
@@ -380,7 +380,7 @@ def test_checksum_mismatch_is_rejected_and_leaves_nothing(
 ) -> None:
     source = make_set(tmp_path / "server", 3, 2)  # valid IDX, wrong MD5
     calls: list[str] = []
-    monkeypatch.setattr(mnist, "_download", _serve_from(source, calls))
+    monkeypatch.setattr(download, "download_file", _serve_from(source, calls))
     with pytest.raises(DataError, match="checksum") as info:
         load_mnist()
     message = str(info.value)

@@ -159,3 +159,37 @@ def test_print_summary_prints_the_table(capsys: pytest.CaptureFixture[str]) -> N
     buffer = io.StringIO()
     print_summary(net, file=buffer)
     assert buffer.getvalue() == summary(net) + "\n"
+
+
+class Centered(Operation):
+    """Subtracts a running mean it declares as a buffer (and never trains)."""
+
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.mean = np.zeros((1, features))
+
+    def _output(self) -> np.ndarray:
+        return self.input_ - self.mean
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return output_grad
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {"mean": self.mean}
+
+
+class CenteredDense(Dense):
+    """A Dense with a user's Centered operation in front of its weights."""
+
+    def _setup_layer(self, input_: np.ndarray) -> None:
+        super()._setup_layer(input_)
+        self.operations.insert(0, Centered(input_.shape[1]))
+
+
+def test_non_trainable_counts_come_from_declared_buffers() -> None:
+    net = NeuralNetwork([CenteredDense(5, "tanh"), Dense(2)], SoftmaxCrossEntropy())
+    text = summary(net, (3,))
+    assert "Centered -> WeightMultiply(3x5) -> BiasAdd(1x5) -> Tanh" in text
+    assert "20 + 3" in text
+    assert "Non-trainable params: 3 (buffers" in text
+    assert [r["non_trainable"] for r in layer_rows(net)] == [3, 0]

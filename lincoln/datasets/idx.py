@@ -2,8 +2,8 @@
 
 This module owns the IDX format and nothing else: :func:`read_idx` turns a raw or
 gzip-compressed IDX file into a NumPy array, and :func:`write_idx` does the reverse.
-Finding, downloading and shaping whole data sets is :mod:`lincoln.datasets.mnist`'s
-job.
+Finding and shaping whole data sets is :mod:`lincoln.datasets.mnist`'s job,
+downloading them :mod:`lincoln.datasets.download`'s.
 
 An IDX file is::
 

@@ -1,9 +1,10 @@
 """MNIST and Fashion-MNIST: finding, downloading, checking and shaping them.
 
-This module owns where lincoln looks for these two data sets, how it downloads them
-(from public mirrors, verified against published MD5 sums, written atomically) and
-how their IDX files become ``(X_train, y_train, X_test, y_test)`` arrays. Parsing
-the IDX format itself is :mod:`lincoln.datasets.idx`'s job.
+This module owns where lincoln looks for these two data sets, where it gets them
+(public mirrors and their published MD5 sums) and how their IDX files become
+``(X_train, y_train, X_test, y_test)`` arrays. Downloading a file (checked, written
+atomically) is :mod:`lincoln.datasets.download`'s job; parsing the IDX format is
+:mod:`lincoln.datasets.idx`'s.
 
 Both data sets are four files, ``train-images-idx3-ubyte.gz``,
 ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz`` and
@@ -30,11 +31,7 @@ If none has them and ``download=True``, they are downloaded into the per-user ca
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import http.client
 import os
-import shutil
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Union
@@ -42,8 +39,8 @@ from typing import Union
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .._files import create_temp
 from ..errors import ConfigError, DataError, DatasetNotFoundError
+from .download import fetch_missing
 from .idx import read_idx
 
 __all__ = ["load_mnist", "load_fashion_mnist"]
@@ -60,7 +57,6 @@ FILE_NAMES: tuple[str, ...] = (
 
 _IMAGE_SHAPE = (28, 28)
 _NUM_CLASSES = 10
-_DOWNLOAD_TIMEOUT = 60.0  # seconds without data before a download is abandoned
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,66 +203,9 @@ def _not_found(spec: _DataSet, searched: list[tuple[Path, str]], why: str) -> st
     return "\n".join(lines)
 
 
-def _download(url: str, dest: Path) -> None:
-    """Download ``url`` into the file ``dest``, overwriting it.
-
-    This is the only function that touches the network; tests replace it.
-
-    Args:
-        url: what to fetch.
-        dest: the file to write (a temporary file; the caller checks and renames it).
-
-    Raises:
-        urllib.error.URLError: if the server cannot be reached or answers an error.
-        OSError: on a network or disk error.
-    """
-    request = urllib.request.Request(url, headers={"User-Agent": "lincoln"})
-    with urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT) as response:
-        with open(dest, "wb") as handle:
-            shutil.copyfileobj(response, handle, length=1 << 20)
-
-
-def _md5(path: Path) -> str:
-    """Return the hex MD5 digest of the file at ``path``."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fetch_one(url: str, dest: Path, accepted: tuple[str, ...]) -> str | None:
-    """Download ``url`` to ``dest`` through a checked temporary file.
-
-    Returns:
-        None once ``dest`` is in place, or a message saying how the checksum of
-        what arrived was wrong (nothing is then left behind).
-
-    Raises:
-        OSError, http.client.HTTPException: if the download or a write fails.
-    """
-    fd, tmp = create_temp(dest)
-    os.close(fd)
-    try:
-        _download(url, tmp)
-        received = _md5(tmp)
-        if received not in accepted:
-            return (
-                f"{url}: MD5 {received}, expected {' or '.join(accepted)} "
-                f"({tmp.stat().st_size} bytes received)"
-            )
-        os.replace(tmp, dest)
-        return None
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _fetch(spec: _DataSet, folder: Path, searched: list[tuple[Path, str]]) -> None:
-    """Download into ``folder`` whichever of the four files it lacks.
-
-    Each file is tried from every mirror in turn, downloaded to a temporary file in
-    ``folder``, checked against its MD5 sums and only then renamed into place; the
-    temporary file is removed whatever happens.
+    """Download into ``folder`` whichever of the four files it lacks (see
+    :func:`~lincoln.datasets.download.fetch_missing`).
 
     Raises:
         DatasetNotFoundError: if a file could not be downloaded from any mirror.
@@ -278,27 +217,10 @@ def _fetch(spec: _DataSet, folder: Path, searched: list[tuple[Path, str]]) -> No
         why = f"Could not create {folder} to download into: {exc}"
         raise DatasetNotFoundError(_not_found(spec, searched, why)) from None
     _, missing = _find_files(folder)
-    for name in missing:
-        failures: list[str] = []
-        mismatches: list[str] = []
-        for mirror in spec.mirrors:
-            url = mirror + name
-            try:
-                mismatch = _fetch_one(url, folder / name, spec.md5[name])
-            except (OSError, http.client.HTTPException) as exc:
-                failures.append(f"{url}: {exc}")
-                continue
-            if mismatch is None:
-                break
-            mismatches.append(mismatch)
-        else:
-            if mismatches:
-                raise DataError(
-                    f"{spec.title}: the downloaded {name} failed its checksum and was "
-                    "discarded: " + "; ".join(mismatches + failures)
-                )
-            why = f"Downloading {name} into {folder} failed: " + "; ".join(failures)
-            raise DatasetNotFoundError(_not_found(spec, searched, why))
+    try:
+        fetch_missing(spec.title, missing, folder, spec.mirrors, spec.md5)
+    except DatasetNotFoundError as exc:
+        raise DatasetNotFoundError(_not_found(spec, searched, str(exc))) from None
 
 
 def _read_images(path: Path) -> np.ndarray:
