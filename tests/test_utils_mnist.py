@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lincoln.datasets import download, write_idx
 from lincoln.datasets import mnist as datasets_mnist
-from lincoln.datasets import write_idx
 from lincoln.datasets.mnist import FILE_NAMES
 from lincoln.errors import DataError, DatasetNotFoundError
 from lincoln.utils import mnist
@@ -51,7 +51,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("LINCOLN_DATA", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(datasets_mnist, "_download", _forbid_network)
+    monkeypatch.setattr(download, "download_file", _forbid_network)
     return tmp_path
 
 
@@ -173,7 +173,7 @@ def test_init_downloads_into_the_cache_and_then_load_finds_it(
         fetched.append(url)
         shutil.copyfile(source / url.rsplit("/", 1)[1], dest)
 
-    monkeypatch.setattr(datasets_mnist, "_download", fake_download)
+    monkeypatch.setattr(download, "download_file", fake_download)
     with pytest.raises(DatasetNotFoundError):
         mnist.load()  # load itself never downloads
     assert fetched == []
