@@ -438,7 +438,10 @@ def test_predict_bad_input_one_line_exit_1(
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.zeros((3, 5)))
     assert cli.main(["predict", str(trained_run), str(wrong)]) == 1
-    assert "the model takes samples of shape (64,)" in capsys.readouterr().err
+    # the network's own check, with the file it is about
+    err = capsys.readouterr().err
+    assert "wrong.npy: Dense: built for inputs of shape (batch, 64)" in err
+    assert "received shape (3, 5)" in err and err.count("\n") == 1
     text = tmp_path / "x.npy"
     text.write_text("1,2,3\n")
     assert cli.main(["predict", str(trained_run), str(text)]) == 1
