@@ -451,6 +451,19 @@ def test_predict_bad_input_one_line_exit_1(
     assert capsys.readouterr().err.count("\n") == 1
 
 
+def test_evaluate_on_data_of_another_shape_names_the_config(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = write_config(
+        tmp_path / "image.toml", DENSE_LAYERS, 'name = "digits"\nshape = "image"'
+    )
+    assert cli.main(["evaluate", str(trained_run), "--data", str(image)]) == 1
+    err = capsys.readouterr().err
+    # the trainer's check, with the file the data came from
+    assert err.startswith(f"lincoln evaluate: error: {image} test data: ")
+    assert "(64,)" in err and err.count("\n") == 1
+
+
 def test_console_script_evaluate(trained_run: Path) -> None:
     exe = Path(sys.executable).parent / "lincoln"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "lincoln.cli"]
