@@ -438,7 +438,10 @@ def test_predict_bad_input_one_line_exit_1(
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.zeros((3, 5)))
     assert cli.main(["predict", str(trained_run), str(wrong)]) == 1
-    assert "the model takes samples of shape (64,)" in capsys.readouterr().err
+    # the network's own check, with the file it is about
+    err = capsys.readouterr().err
+    assert "wrong.npy: Dense: built for inputs of shape (batch, 64)" in err
+    assert "received shape (3, 5)" in err and err.count("\n") == 1
     text = tmp_path / "x.npy"
     text.write_text("1,2,3\n")
     assert cli.main(["predict", str(trained_run), str(text)]) == 1
@@ -446,6 +449,19 @@ def test_predict_bad_input_one_line_exit_1(
     assert err.count("\n") == 1 and "not a NumPy .npy file" in err
     assert cli.main(["predict", str(trained_run / "config.toml"), str(wrong)]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_evaluate_on_data_of_another_shape_names_the_config(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = write_config(
+        tmp_path / "image.toml", DENSE_LAYERS, 'name = "digits"\nshape = "image"'
+    )
+    assert cli.main(["evaluate", str(trained_run), "--data", str(image)]) == 1
+    err = capsys.readouterr().err
+    # the trainer's check, with the file the data came from
+    assert err.startswith(f"lincoln evaluate: error: {image} test data: ")
+    assert "(64,)" in err and err.count("\n") == 1
 
 
 def test_console_script_evaluate(trained_run: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 import lincoln
 from lincoln import cli
 from lincoln.network import NeuralNetwork
+from lincoln.train import Trainer
 
 
 def test_interrupted_training_still_writes_the_run_directory(
@@ -42,3 +43,22 @@ def test_interrupted_training_still_writes_the_run_directory(
     # the saved model is the best one, and it loads
     net = lincoln.load(out / "model.npz")
     assert all(np.isfinite(p).all() for p in net.params())
+
+
+def test_a_fit_that_reraises_ctrl_c_still_gets_its_run_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a Trainer.fit that restores the best parameters and then re-raises Ctrl-C
+    real_fit = Trainer.fit
+
+    def fit_then_ctrl_c(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["epochs"] = 2
+        real_fit(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "fit", fit_then_ctrl_c)
+    out = tmp_path / "run"
+    assert cli.main(["train", "--out", str(out), "--quiet"]) == 130
+    assert "lincoln train: interrupted" in capsys.readouterr().err
+    assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 2
+    assert lincoln.load(out).params()

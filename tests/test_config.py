@@ -93,7 +93,8 @@ def test_good_config_builds_network_optimizer_and_data(tmp_path: Path) -> None:
         (
             'dtype = "float64"',
             'dtype = "int8"',
-            r"model\.dtype: must be one of float32",
+            r"model: NeuralNetwork: dtype must be float32 or float64, "
+            r"received dtype='int8'",
         ),
         ("epochs = 2", "epoch = 2", r"trainer\.epoch: unknown key; valid keys: epochs"),
         ("neurons = 16", "neurons = -3", r"model\.layers\[0\]: .*neurons=-3"),
@@ -103,7 +104,11 @@ def test_good_config_builds_network_optimizer_and_data(tmp_path: Path) -> None:
             r"unknown activation 'swish'; choose one of",
         ),
         ("momentum = 0.8", "momentum = 1.5", r"optimizer: SGDMomentum: momentum"),
-        ("test_fraction = 0.25", "test_fraction = 1.5", r"data\.test_fraction"),
+        (
+            "test_fraction = 0.25",
+            "test_fraction = 1.5",
+            r"data: train_test_split: test_fraction must be in \(0, 1\)",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_choices(
@@ -164,3 +169,109 @@ def test_evaluate_test_gives_mse_classifiers_an_accuracy(rng) -> None:
     # regression: no accuracy
     regression = trainer(MeanSquaredError(), outputs=1)
     assert cfg.evaluate_test(regression, X, X[:, 0])[1] is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        (
+            'name = "digits"',
+            'name = "digits"\nshape = "square"',
+            r"data\.shape: unknown shape 'square'; choose one of: flat, image",
+        ),
+        (
+            'name = "digits"',
+            'name = "digits"\npreprocess = "whiten"',
+            r"data\.preprocess: unknown preprocessing 'whiten'; choose one of: "
+            r"standardize, global, scale, none",
+        ),
+        (
+            'name = "digits"',
+            'name = "digits"\nlimit_train = 0',
+            r"data\.limit_train: must be a positive integer, received 0",
+        ),
+        (
+            'name = "digits"',
+            'name = "digits"\none_hot = "yes"',
+            r"data\.one_hot: must be true or false, received 'yes'",
+        ),
+        (
+            "epochs = 2",
+            'epochs = 2\nearly_stopping = "no"',
+            r"trainer\.early_stopping: must be true or false, received 'no'",
+        ),
+    ],
+)
+def test_the_readers_own_values_are_checked_when_the_file_is_read(
+    tmp_path: Path, old: str, new: str, match: str
+) -> None:
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=match) as info:
+        cfg.load_config(path)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        (
+            "neurons = 16",
+            "neuron = 16",
+            r"model\.layers\[0\]\.neuron: unknown key for a dense layer; "
+            r"valid keys: type, neurons, activation",
+        ),
+        ('seed = 3\ndtype = "float64"', "seed = -1", r"model: NeuralNetwork: seed"),
+        (
+            "test_fraction = 0.25",
+            "split_seed = -1",
+            r"data: train_test_split: seed must be a non-negative integer",
+        ),
+        (
+            "momentum = 0.8",
+            "momentun = 0.8",
+            r"optimizer: optimizer 'sgd_momentum': .*momentun",
+        ),
+    ],
+)
+def test_constructor_errors_gain_the_file_and_key(
+    tmp_path: Path, old: str, new: str, match: str
+) -> None:
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=match) as info:
+        exp = cfg.load_config(path)
+        cfg.build_network(exp)
+        cfg.build_optimizer(exp)
+        cfg.load_data(exp)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        (
+            "batch_size = 50",
+            "batch_size = 0",
+            r"trainer: fit: batch_size must be a positive integer, "
+            r"received batch_size=0",
+        ),
+        (
+            "epochs = 2",
+            'epochs = 2\nmonitor = "val_acc"',
+            r"trainer: fit: monitor must be one of val_loss, val_accuracy",
+        ),
+    ],
+)
+def test_trainer_values_are_checked_by_fit_naming_the_file(
+    tmp_path: Path, old: str, new: str, match: str
+) -> None:
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    exp = cfg.load_config(path)  # the reader passes [trainer] values on to fit
+    with pytest.raises(ConfigError, match=match) as info:
+        cfg.run_experiment(exp, verbose=False, progress=False)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_data_input_shape_needs_no_data(tmp_path: Path) -> None:
+    exp = cfg.load_config(write(tmp_path, GOOD.replace('"digits"', '"mnist"', 1)))
+    assert cfg.data_input_shape(exp) == (784,)

@@ -1,0 +1,310 @@
+"""What each ``lincoln`` command does, given its parsed arguments.
+
+Each command returns its exit code, or raises a :class:`~lincoln.errors.LincolnError`
+(or an ``OSError``) that :func:`lincoln.cli.main` reports as one line. The checks
+are the library's (the config reader, the network, the trainer); a command only
+adds which file the error is about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .. import config as cfg
+from ..base import ParamOperation
+from ..errors import GradientCheckError, LincolnError, ShapeError
+from ..gradcheck import GradientCheckReport, check_network
+from ..losses import SoftmaxCrossEntropy
+from ..network import NeuralNetwork
+from ..optimizers import SGD
+from ..plotting import MATPLOTLIB_MISSING, plot_history
+from ..summary import summary as summary_table
+from ..train import Trainer
+from .files import config_path, load_array, load_model, prepare_like_training
+
+__all__ = [
+    "train",
+    "evaluate",
+    "predict",
+    "summary",
+    "plot",
+    "gradcheck",
+    "benchmark",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+]
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+@contextmanager
+def _about(what: str) -> Iterator[None]:
+    """Name the file a ShapeError of the block is about (the check is the
+    network's or the trainer's; this only adds where the samples came from)."""
+    try:
+        yield
+    except ShapeError as exc:
+        raise ShapeError(f"{what}: {exc}") from None
+
+
+def _is_classifier(net: NeuralNetwork) -> bool:
+    return isinstance(net.loss, SoftmaxCrossEntropy)
+
+
+def _figures(loss: float, acc: float | None) -> str:
+    figures = f"test loss {loss:.4f}"
+    return figures if acc is None else f"test accuracy {acc:.4f}, " + figures
+
+
+def train(args: argparse.Namespace) -> int:
+    """``lincoln train``: train, report test figures, write a run directory."""
+    path = config_path(args.config)
+    history, metrics, _ = cfg.run_experiment(
+        path,
+        args.out,
+        verbose=not args.quiet,
+        progress=False if args.no_progress else None,
+    )
+    print(
+        f"{path.name}: {_figures(metrics['test_loss'], metrics['test_accuracy'])} "
+        f"after {metrics['epochs_run']} epochs ({metrics['train_seconds']:.1f} s)"
+    )
+    if args.out:
+        print(f"run directory: {args.out}")
+    if history.interrupted:
+        print("interrupted: the best parameters were kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if history.stop_reason == "non_finite_loss":
+        print(
+            f"lincoln train: error: the loss became NaN or Inf in epoch "
+            f"{history.stopped_epoch}, batch {history.stopped_batch}; training "
+            f"stopped (try a smaller learning rate)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return 0
+
+
+def summary(args: argparse.Namespace) -> int:
+    """``lincoln summary``: the configured network as a table (no data loaded)."""
+    path = config_path(args.config)
+    exp = cfg.load_config(path)
+    net = cfg.build_network(exp)
+    print(f"{path}:")
+    print(summary_table(net, cfg.data_input_shape(exp)))
+    return 0
+
+
+def plot(args: argparse.Namespace) -> int:
+    """``lincoln plot``: a run's loss and accuracy curves as a PNG."""
+    source = Path(args.run_dir)
+    run_dir = source if source.is_dir() else source.parent
+    out = Path(args.out) if args.out else run_dir / "history.png"
+    try:
+        plot_history(source, out)
+    except ImportError:
+        # the one line the user needs, not the ImportError's own wording
+        print(f"lincoln plot {MATPLOTLIB_MISSING}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"wrote {out}")
+    return 0
+
+
+def _evaluation_experiment(
+    spec: str | None, model_path: Path, net: NeuralNetwork
+) -> cfg.Experiment:
+    """What ``--data`` names: an experiment file, a data set with its default
+    preprocessing, or (not given) the run directory's own config.toml."""
+    if spec is None:
+        run_dir = model_path if model_path.is_dir() else model_path.parent
+        if (run_dir / "config.toml").is_file():  # a run directory, or a model in one
+            return cfg.load_config(run_dir / "config.toml")
+        raise LincolnError(
+            "evaluate: give --data CONFIG_OR_NAME (an experiment file, or one of "
+            f"{', '.join(cfg.DATASETS)}); only a run directory holding config.toml "
+            "names its own data"
+        )
+    if spec in cfg.DATASETS:
+        # the default preprocessing of that data set; pass the training config
+        # when the model was trained on other settings
+        built_for = net.input_shape
+        shape = "image" if built_for is not None and len(built_for) > 1 else "flat"
+        return cfg.Experiment(
+            path=Path(spec), config={"data": {"name": spec, "shape": shape}}
+        )
+    if not Path(spec).is_file() and Path(spec).suffix != ".toml":
+        raise LincolnError(
+            f"--data {spec}: neither an experiment file nor a data set name "
+            f"({', '.join(cfg.DATASETS)})"
+        )
+    return cfg.load_config(spec)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """``lincoln evaluate``: a saved model's test loss and accuracy."""
+    model_path = Path(args.model)
+    net = load_model(model_path)
+    exp = _evaluation_experiment(args.data, model_path, net)
+    _, _, X_test, y_test = cfg.load_data(exp, dtype=net.dtype)
+    # the very computation behind metrics.json's test figures (Trainer.evaluate;
+    # the optimizer is never stepped)
+    with _about(f"{exp.path} test data"):
+        loss, acc = cfg.evaluate_test(Trainer(net, SGD()), X_test, y_test)
+    if args.json:
+        metrics = {
+            "model": str(model_path),
+            "data": str(exp.path),
+            "test_loss": loss,
+            "test_accuracy": acc,
+            "test_samples": int(len(X_test)),
+        }
+        print(json.dumps(metrics, indent=2))
+        return 0
+    print(f"{model_path}: {_figures(loss, acc)} on {len(X_test)} samples ({exp.path})")
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    """``lincoln predict``: a saved model's classes (or outputs) for INPUT.npy."""
+    net = load_model(args.model)
+    X = load_array(args.input)
+    if args.raw_input:
+        X = prepare_like_training(Path(args.model), X)
+    built_for = net.input_shape
+    if built_for is not None and tuple(X.shape) == tuple(built_for):
+        X = X[np.newaxis]  # one sample without its batch axis
+    with _about(str(args.input)):
+        outputs = net.predict(X)
+    classes = _is_classifier(net) and not args.raw
+    result = outputs.argmax(axis=1) if classes else outputs
+    if args.out:
+        out = Path(args.out)
+        np.save(out, result)
+        written = out if out.suffix == ".npy" else out.with_name(out.name + ".npy")
+        what = "predicted classes" if classes else "outputs"
+        print(
+            f"wrote {what} of {len(result)} samples, shape {result.shape}, to {written}"
+        )
+    elif classes:
+        np.savetxt(sys.stdout, result, fmt="%d")
+    else:
+        np.savetxt(sys.stdout, result.reshape(len(result), -1), fmt="%.6g")
+    return 0
+
+
+def gradcheck(args: argparse.Namespace) -> int:
+    """``lincoln gradcheck``: backpropagated gradients against central differences.
+
+    Raises:
+        GradientCheckError: a parameter's largest relative error exceeds --rtol.
+    """
+    path = config_path(args.config)
+    exp = cfg.load_config(path)
+    net, X, y = _float64_network_and_data(exp, args.samples, args.seed)
+    max_checks = None if args.all else args.max_checks
+    checks = sum(
+        p.size if max_checks is None else min(p.size, max_checks) for p in net.params()
+    )
+    print(
+        f"gradient check of {path}: float64, {args.samples} random samples of shape "
+        f"{X.shape[1:]}, {checks:,} of {net.count_params():,} parameter entries (two "
+        f"forward passes each" + (", this takes a while)" if checks > 100_000 else ")"),
+        flush=True,
+    )
+    report = check_network(
+        net,
+        X,
+        y,
+        rtol=args.rtol,
+        raise_exception=False,
+        max_checks=max_checks,
+        seed=args.seed,
+    )
+    _print_table(_gradcheck_rows(net, report))
+    if not report.passed:
+        failed = [c for c in report.comparisons.values() if not c.passed]
+        worst = max(failed, key=lambda c: c.max_rel_error)
+        raise GradientCheckError(
+            f"{path}: gradient check failed for {', '.join(c.name for c in failed)}: "
+            f"largest relative error {worst.max_rel_error:.3e} > rtol {args.rtol:g} at "
+            f"{worst.name}{list(worst.index)} (backprop {worst.analytic:.6g}, "
+            f"numerical {worst.numerical:.6g})"
+        )
+    print(
+        f"passed: largest relative error {report.max_rel_error:.2e} "
+        f"(rtol {args.rtol:g})"
+    )
+    return 0
+
+
+def _float64_network_and_data(
+    exp: cfg.Experiment, samples: int, seed: int
+) -> tuple[NeuralNetwork, np.ndarray, np.ndarray]:
+    """The configured network rebuilt in float64 (central differences need it),
+    and random inputs of its data's shape with targets that fit its loss."""
+    config = cfg.config_copy(exp)
+    config["model"]["dtype"] = "float64"
+    net = cfg.build_network(cfg.Experiment(path=exp.path, config=config))
+    input_shape = cfg.data_input_shape(exp)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((samples, *input_shape))
+    net.build(input_shape)
+    out_shape = net.layers[-1].output.shape[1:]  # type: ignore[union-attr]
+    if _is_classifier(net):
+        return net, X, rng.integers(0, out_shape[0], size=samples)
+    return net, X, rng.standard_normal((samples, *out_shape))
+
+
+def _gradcheck_rows(
+    net: NeuralNetwork, report: GradientCheckReport
+) -> list[tuple[str, ...]]:
+    """One row per checked parameter: its name, layer, operation, shape, error."""
+    ops = {}
+    for i, layer in enumerate(net.layers):
+        param_ops = [op for op in layer.operations if isinstance(op, ParamOperation)]
+        for j, op in enumerate(param_ops):
+            ops[f"layers.{i}.params.{j}"] = (
+                type(layer).__name__,
+                type(op).__name__,
+                str(tuple(op.param.shape)),
+            )
+    rows: list[tuple[str, ...]] = [
+        ("parameter", "layer", "operation", "shape", "max rel. error", "")
+    ]
+    for name, comp in report.comparisons.items():
+        layer_name, op_name, shape = ops.get(name, ("?", "?", "()"))
+        verdict = "ok" if comp.passed else "FAILED"
+        rows.append(
+            (name, layer_name, op_name, shape, f"{comp.max_rel_error:.2e}", verdict)
+        )
+    return rows
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    for r in rows:
+        print(
+            "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        )
+
+
+def benchmark(args: argparse.Namespace, source_root: Path) -> int:
+    """``lincoln benchmark``: run ``scripts/benchmark.py`` of the source checkout
+    at ``source_root`` with ARGS; its exit code is the command's."""
+    script = source_root / "scripts" / "benchmark.py"
+    if not script.is_file():
+        raise LincolnError(
+            f"no benchmark script at {script}: 'lincoln benchmark' runs "
+            "scripts/benchmark.py of a source checkout of lincoln (pip install -e .), "
+            "which an installed wheel does not include"
+        )
+    return subprocess.run([sys.executable, str(script), *args.args]).returncode

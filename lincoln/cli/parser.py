@@ -1,0 +1,276 @@
+"""The ``lincoln`` argument parser: one table entry and one small function per command.
+
+:data:`COMMANDS` describes each command (its signature in the overview, its
+help, its examples); ``_add_<command>`` adds its arguments. The parser only
+reads the command line: :func:`lincoln.cli.main` runs the chosen command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .._version import __version__
+
+__all__ = ["build_parser", "COMMANDS", "EXIT_CODES"]
+
+EXIT_CODES = (
+    "exit codes: 0 success; 1 error (one line on stderr); 2 bad usage; 130 interrupted"
+)
+_CONFIG_HELP = "experiment file (default: configs/digits_mlp.toml)"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, received {text!r}"
+        )
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, received {text!r}")
+    return value
+
+
+def _add_train(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", nargs="?", help=_CONFIG_HELP)
+    p.add_argument(
+        "--out", metavar="DIR", help="write config, history, metrics and the model here"
+    )
+    p.add_argument("--quiet", action="store_true", help="no per-evaluation lines")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_evaluate(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "model", metavar="RUN_DIR_OR_MODEL", help="a run directory or a model.npz file"
+    )
+    p.add_argument(
+        "--data",
+        metavar="CONFIG_OR_NAME",
+        help="experiment file or data set name (default: the run "
+        "directory's config.toml)",
+    )
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def _add_predict(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "model", metavar="MODEL", help="a model.npz file or a run directory holding one"
+    )
+    p.add_argument("input", metavar="INPUT.npy", help="the samples, a .npy array")
+    p.add_argument("--out", metavar="OUT.npy", help="save the predictions here")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="a classifier's raw outputs (logits) instead of classes",
+    )
+    p.add_argument(
+        "--raw-input",
+        action="store_true",
+        help="INPUT holds unprepared samples (e.g. pixel values): prepare them as "
+        "the training data was, with the run directory's preprocess.npz",
+    )
+
+
+def _add_summary(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", nargs="?", metavar="CONFIG", help=_CONFIG_HELP)
+
+
+def _add_plot(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "run_dir", metavar="RUN_DIR", help="a run directory (or its history.json)"
+    )
+    p.add_argument(
+        "--out",
+        metavar="FILE.png",
+        help="image to write (default: RUN_DIR/history.png)",
+    )
+
+
+def _add_gradcheck(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", nargs="?", metavar="CONFIG", help=_CONFIG_HELP)
+    p.add_argument(
+        "--samples",
+        type=_positive_int,
+        default=4,
+        help="random samples in the batch (default: 4)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random data")
+    p.add_argument(
+        "--max-checks",
+        type=_positive_int,
+        default=200,
+        metavar="N",
+        help="check at most N entries of each parameter, drawn at random "
+        "(default: 200; 0 is not allowed, use --all to check every entry)",
+    )
+    p.add_argument(
+        "--all", action="store_true", help="check every entry of every parameter"
+    )
+    p.add_argument(
+        "--rtol",
+        type=_positive_float,
+        default=1e-5,
+        help="largest relative error accepted (default: 1e-5)",
+    )
+
+
+def _add_benchmark(p: argparse.ArgumentParser) -> None:
+    # main() hands everything after "benchmark" to the script, options included
+    p.add_argument(
+        "args",
+        nargs=argparse.REMAINDER,
+        metavar="ARGS",
+        help="arguments for scripts/benchmark.py",
+    )
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command as ``lincoln --help`` and ``lincoln NAME --help`` show it."""
+
+    name: str
+    signature: str
+    summary: str
+    description: str
+    examples: tuple[str, ...]
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+
+    def epilog(self) -> str:
+        heading = "examples:" if len(self.examples) > 1 else "example:"
+        lines = "\n".join(f"  {e}" for e in self.examples)
+        return f"{heading}\n{lines}\n\n{EXIT_CODES}"
+
+
+COMMANDS = (
+    Command(
+        "train",
+        "[CONFIG] [--out DIR]",
+        "train the network a config file describes",
+        "Train the network CONFIG describes and report test accuracy. --out DIR "
+        "writes a run directory: config.toml, history.json, history.csv, "
+        "metrics.json, model.npz.",
+        ("lincoln train configs/digits_mlp.toml --out runs/digits",),
+        _add_train,
+    ),
+    Command(
+        "evaluate",
+        "RUN_DIR_OR_MODEL [--data CONFIG_OR_NAME]",
+        "test loss and accuracy of a saved model",
+        "Load a saved model (a model.npz, or a run directory holding one) and report "
+        "its loss and accuracy on the test split of --data: an experiment file, or a "
+        "data set name (digits, mnist, fashion_mnist) with its default preprocessing. "
+        "A run directory's own config.toml is used when --data is not given.",
+        (
+            "lincoln evaluate runs/digits",
+            "lincoln evaluate runs/digits/model.npz --data configs/digits_mlp.toml",
+        ),
+        _add_evaluate,
+    ),
+    Command(
+        "predict",
+        "MODEL INPUT.npy [--out OUT.npy]",
+        "predict with a saved model",
+        "Run a saved model on the samples in INPUT.npy (shape (samples, *input_shape), "
+        "preprocessed as the training data was) and print one prediction per line: the "
+        "class for a classifier, the outputs otherwise; --out saves them as .npy "
+        "instead.",
+        ("lincoln predict runs/digits/model.npz samples.npy --out predictions.npy",),
+        _add_predict,
+    ),
+    Command(
+        "summary",
+        "[CONFIG]",
+        "print the configured network as a table",
+        "Print the layers, operations, per-sample output shapes and parameter counts "
+        "of the network CONFIG describes, for the input shape of its [data] (no data "
+        "is loaded).",
+        ("lincoln summary configs/digits_mlp.toml",),
+        _add_summary,
+    ),
+    Command(
+        "plot",
+        "RUN_DIR [--out FILE.png]",
+        "draw loss and accuracy curves of a run",
+        "Draw the training loss (per epoch), the validation loss and accuracy (per "
+        "evaluation) of a run directory's history.json to a PNG (default: "
+        "RUN_DIR/history.png). Needs matplotlib: pip install 'lincoln[plot]'.",
+        ("lincoln plot runs/digits --out digits.png",),
+        _add_plot,
+    ),
+    Command(
+        "gradcheck",
+        "[CONFIG]",
+        "check its gradients against central differences",
+        "Rebuild the network CONFIG describes in float64, run it on a few random "
+        "samples of its input shape, and compare every backpropagated parameter "
+        "gradient with central differences; print the worst relative error per "
+        "parameter. Exit code 1 when one exceeds --rtol.",
+        ("lincoln gradcheck configs/digits_mlp.toml",),
+        _add_gradcheck,
+    ),
+    Command(
+        "benchmark",
+        "[ARGS...]",
+        "time lincoln (scripts/benchmark.py, source tree only)",
+        "Run scripts/benchmark.py of the source checkout lincoln is installed from, "
+        "passing ARGS on to it. An installed wheel has no scripts/.",
+        (
+            "lincoln benchmark",
+            "lincoln benchmark -- --help    (the script's own options)",
+        ),
+        _add_benchmark,
+    ),
+)
+
+
+def _overview() -> str:
+    signatures = [f"{c.name} {c.signature}".strip() for c in COMMANDS]
+    width = max(len(s) for s in signatures) + 2
+    lines = [
+        f"  {s.ljust(width)}{c.summary}"
+        for s, c in zip(signatures, COMMANDS, strict=True)
+    ]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``lincoln`` argument parser (one sub-parser per command); the chosen
+    command's name is ``args.command``."""
+    parser = argparse.ArgumentParser(
+        prog="lincoln",
+        usage="lincoln [-h] [--version] COMMAND ...",
+        description="Train, inspect, check and use lincoln networks described by "
+        "TOML experiment files.\n\ncommands:\n" + _overview(),
+        epilog="Run 'lincoln COMMAND --help' for a command's options and an "
+        "example.\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lincoln {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", help=argparse.SUPPRESS, prog="lincoln"
+    )
+    sub.required = True
+    for command in COMMANDS:
+        p = sub.add_parser(
+            command.name,
+            help=command.summary,
+            description=textwrap.fill(command.description, 79),
+            epilog=command.epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_arguments(p)
+    return parser
