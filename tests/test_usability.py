@@ -255,15 +255,15 @@ def config_text(**trainer: object) -> str:
     return text
 
 
-def test_trainer_values_are_checked_when_the_file_is_read(tmp_path: Path) -> None:
+def test_trainer_values_are_checked_by_fit_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(config_text(batch_size=0))
     with pytest.raises(
         ConfigError,
-        match=r"bad\.toml: trainer\.batch_size: must be a "
-        r"positive integer, received 0",
+        match=r"bad\.toml: trainer: fit: batch_size must be a positive integer, "
+        r"received batch_size=0",
     ):
-        cfg.load_config(path)
+        cfg.run_experiment(path, verbose=False, progress=False)
     path.write_text(config_text(early_stopping='"yes"'))
     with pytest.raises(
         ConfigError, match=r"trainer\.early_stopping: must be true or false"
