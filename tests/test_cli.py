@@ -217,7 +217,21 @@ def test_gradcheck_default_network_passes(capsys: pytest.CaptureFixture[str]) ->
         "layers.1.params.1",
     ):
         assert name in out
-    assert "FAILED" not in out and "passed: largest relative error" in out
+    assert "FAILED" not in out and "passed: error ratio" in out
+
+
+def test_gradcheck_reports_the_measure_it_tested(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A tolerance far below float64's central-difference error fails, with the
+    ratio of the difference to the tolerance it exceeded (not a number that
+    simply scales with --rtol)."""
+    argv = ["gradcheck", str(DIGITS), "--rtol", "1e-12", "--atol", "1e-15"]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    ratio = float(err.split("error ratio ")[1].split(" ")[0])
+    assert ratio > 1 and "rtol 1e-12, atol 1e-15" in err
 
 
 def test_gradcheck_regression_and_dropout(

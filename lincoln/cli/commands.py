@@ -205,7 +205,7 @@ def gradcheck(args: argparse.Namespace) -> int:
     """``lincoln gradcheck``: backpropagated gradients against central differences.
 
     Raises:
-        GradientCheckError: a parameter's largest relative error exceeds --rtol.
+        GradientCheckError: an entry's difference exceeds atol + rtol * its size.
     """
     path = config_path(args.config)
     exp = cfg.load_config(path)
@@ -225,6 +225,7 @@ def gradcheck(args: argparse.Namespace) -> int:
         X,
         y,
         rtol=args.rtol,
+        atol=args.atol,
         raise_exception=False,
         max_checks=max_checks,
         seed=args.seed,
@@ -232,16 +233,16 @@ def gradcheck(args: argparse.Namespace) -> int:
     _print_table(_gradcheck_rows(net, report))
     if not report.passed:
         failed = [c for c in report.comparisons.values() if not c.passed]
-        worst = max(failed, key=lambda c: c.max_rel_error)
+        worst = max(failed, key=lambda c: c.error_ratio)
         raise GradientCheckError(
             f"{path}: gradient check failed for {', '.join(c.name for c in failed)}: "
-            f"largest relative error {worst.max_rel_error:.3e} > rtol {args.rtol:g} at "
-            f"{worst.name}{list(worst.index)} (backprop {worst.analytic:.6g}, "
-            f"numerical {worst.numerical:.6g})"
+            f"error ratio {worst.error_ratio:.3g} > 1 (rtol {args.rtol:g}, atol "
+            f"{args.atol:g}) at {worst.name}{list(worst.index)} (backprop "
+            f"{worst.analytic:.6g}, numerical {worst.numerical:.6g})"
         )
     print(
-        f"passed: largest relative error {report.max_rel_error:.2e} "
-        f"(rtol {args.rtol:g})"
+        f"passed: error ratio {report.error_ratio:.2g} <= 1 (rtol {args.rtol:g}, "
+        f"atol {args.atol:g}); largest relative error {report.max_rel_error:.2e}"
     )
     return 0
 
@@ -278,14 +279,13 @@ def _gradcheck_rows(
                 str(tuple(op.param.shape)),
             )
     rows: list[tuple[str, ...]] = [
-        ("parameter", "layer", "operation", "shape", "max rel. error", "")
+        ("parameter", "layer", "operation", "shape", "max rel. error", "ratio", "")
     ]
     for name, comp in report.comparisons.items():
         layer_name, op_name, shape = ops.get(name, ("?", "?", "()"))
         verdict = "ok" if comp.passed else "FAILED"
-        rows.append(
-            (name, layer_name, op_name, shape, f"{comp.max_rel_error:.2e}", verdict)
-        )
+        errors = (f"{comp.max_rel_error:.2e}", f"{comp.error_ratio:.2g}")
+        rows.append((name, layer_name, op_name, shape, *errors, verdict))
     return rows
 
 

@@ -124,7 +124,14 @@ def _add_gradcheck(p: argparse.ArgumentParser) -> None:
         "--rtol",
         type=_positive_float,
         default=1e-5,
-        help="largest relative error accepted (default: 1e-5)",
+        help="relative tolerance (default: 1e-5)",
+    )
+    p.add_argument(
+        "--atol",
+        type=_positive_float,
+        default=1e-7,
+        help="absolute tolerance (default: 1e-7); an entry passes when |backprop - "
+        "numerical| <= atol + rtol * max(|backprop|, |numerical|)",
     )
 
 
