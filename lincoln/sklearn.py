@@ -82,6 +82,7 @@ class _LincolnEstimator(BaseEstimator):
     """What the classifier and the regressor share: building and training."""
 
     _loss: type[Loss]
+    _stratify = False  # a classifier's validation split keeps class shares
 
     def __init__(
         self,
@@ -157,10 +158,14 @@ class _LincolnEstimator(BaseEstimator):
         self.n_iter_ = 0
 
     def _train(self, X: Array, y: Array, epochs: int, restart: bool) -> None:
+        """``epochs`` epochs on ``(X, y)``; ``restart`` starts from the initial
+        weights (``fit``), else training goes on (``partial_fit``, which holds
+        out no validation data and never stops early)."""
         X = self._samples(X)
         X_val: Array | None = None
         y_val: Array | None = None
-        if self.early_stopping:
+        stopping = bool(self.early_stopping) and restart
+        if stopping:
             X, X_val, y, y_val = train_test_split(
                 X,
                 y,
@@ -178,7 +183,7 @@ class _LincolnEstimator(BaseEstimator):
             batch_size=self.batch_size,
             seed=(self._shuffle_seed + self._calls) % _MAX_SEED,
             restart=restart,
-            early_stopping=bool(self.early_stopping),
+            early_stopping=stopping,
             patience=self.patience,
             verbose=bool(self.verbose),
             progress=False,
@@ -186,8 +191,6 @@ class _LincolnEstimator(BaseEstimator):
         self._calls += 1
         self.history_: History = history
         self.n_iter_ += len(history.train_loss)
-
-    _stratify = False
 
     def _outputs(self, X: Any) -> Array:
         """The network's outputs for ``X`` (validated against the fitted shape)."""
@@ -219,9 +222,10 @@ class LincolnClassifier(ClassifierMixin, _LincolnEstimator):
         epochs: passes over the training data in ``fit``.
         batch_size: samples per training step.
         eval_every: with early stopping, evaluate every this many epochs.
-        early_stopping: hold out ``validation_fraction`` of the training data
-            (stratified), stop after ``patience`` evaluations without a lower
-            validation loss and keep the best evaluation's parameters.
+        early_stopping: in ``fit``, hold out ``validation_fraction`` of the
+            training data (stratified), stop after ``patience`` evaluations
+            without a lower validation loss and keep the best evaluation's
+            parameters (``partial_fit`` trains on all it is given).
         validation_fraction: the share held out for early stopping.
         patience: evaluations without improvement tolerated.
         random_state: seeds the initial weights, the shuffling and the split.

@@ -36,7 +36,6 @@ SMALL: dict[str, Any] = {
 @parametrize_with_checks(
     [LincolnClassifier(**SMALL), LincolnRegressor(**SMALL)],
     expected_failed_checks=expected_failed_checks,
-    xfail_strict=True,
 )
 def test_sklearn_estimator_checks(estimator: Any, check: Any) -> None:
     check(estimator)
