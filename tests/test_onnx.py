@@ -328,9 +328,13 @@ def test_export_writes_a_loadable_file(tmp_path: Path, rows: np.ndarray) -> None
     np.testing.assert_allclose(out, net.predict(rows), atol=TOL)
 
 
-def test_export_file_from_model_and_run_directory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("per_feature", [True, False], ids=["standardize", "global"])
+def test_export_file_from_model_and_run_directory(
+    tmp_path: Path, per_feature: bool
+) -> None:
     X, _ = load_digits(normalize=False)
-    scaler = Standardizer().fit(X)
+    # per feature (preprocess = "standardize") or one mean and spread ("global")
+    scaler = Standardizer().fit(X) if per_feature else Standardizer(X.mean(), X.std())
     net = classifier(Dense(16, "relu", weight_init="he"), BatchNorm(), Dense(10))
     net.build((64,))
     randomize_statistics(net)

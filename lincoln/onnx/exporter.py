@@ -103,7 +103,8 @@ def to_onnx(
 
     Returns:
         A checked ``onnx.ModelProto``: float32 input ``"input"`` of shape
-        ``(batch, *input_shape)``, float32 output of shape ``(batch, *out)``.
+        ``(batch, *input_shape)``, float32 output of shape ``(batch, *out)``
+        (a float64 network's parameters are written in float32).
 
     Raises:
         ExportError: an operation without an ONNX form (naming its layer), an
