@@ -149,19 +149,20 @@ class _LincolnEstimator(BaseEstimator):
     # -- training -----------------------------------------------------------------
 
     def _start(self, n_outputs: int) -> None:
-        """Build the network and its trainer; reset what fitting records."""
+        """Build a new network and its trainer (``network_`` is set once
+        training succeeds, so a failed first call leaves the estimator unfitted)."""
         net_seed, self._shuffle_seed, self._split_seed = self._seeds()
-        self.network_ = self._network(n_outputs, net_seed)
+        net = self._network(n_outputs, net_seed)
         optim = OPTIMIZERS.create(copy.deepcopy(self.optimizer), base=Optimizer)
-        self._trainer = Trainer(self.network_, optim)
+        self._trainer = Trainer(net, optim)
         self._calls = 0
         self.n_iter_ = 0
 
     def _train(self, X: Array, y: Array, epochs: int, restart: bool) -> None:
-        """``epochs`` epochs on ``(X, y)``; ``restart`` starts from the initial
-        weights (``fit``), else training goes on (``partial_fit``, which holds
-        out no validation data and never stops early)."""
-        X = self._samples(X)
+        """``epochs`` epochs on ``(X, y)`` (samples already in the network's
+        shape); ``restart`` starts from the initial weights (``fit``), else
+        training goes on (``partial_fit``, which holds out no validation data
+        and never stops early)."""
         X_val: Array | None = None
         y_val: Array | None = None
         stopping = bool(self.early_stopping) and restart
@@ -189,6 +190,7 @@ class _LincolnEstimator(BaseEstimator):
             progress=False,
         )
         self._calls += 1
+        self.network_ = self._trainer.net
         self.history_: History = history
         self.n_iter_ += len(history.train_loss)
 
@@ -253,9 +255,10 @@ class LincolnClassifier(ClassifierMixin, _LincolnEstimator):
         """Train a new network on ``(X, y)`` for ``epochs`` epochs; return self."""
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
         check_classification_targets(y)
+        samples = self._samples(X)
         self.classes_, labels = np.unique(y, return_inverse=True)
         self._start(len(self.classes_))
-        self._train(X, labels, self.epochs, restart=True)
+        self._train(samples, labels, self.epochs, restart=True)
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> LincolnClassifier:
@@ -278,9 +281,9 @@ class LincolnClassifier(ClassifierMixin, _LincolnEstimator):
             )
         X, y = validate_data(self, X, y, reset=first, dtype=(np.float64, np.float32))
         check_classification_targets(y)
+        samples = self._samples(X)
         if first:
             self.classes_ = np.unique(classes)
-            self._start(len(self.classes_))
         elif classes is not None and not np.array_equal(
             np.unique(classes), self.classes_
         ):
@@ -288,17 +291,27 @@ class LincolnClassifier(ClassifierMixin, _LincolnEstimator):
                 f"LincolnClassifier.partial_fit: classes={np.unique(classes)!r} "
                 f"differs from the first call's {self.classes_!r}"
             )
+        labels = self._labels(y)
+        if first:
+            self._start(len(self.classes_))
+        self._train(samples, labels, 1, restart=False)
+        return self
+
+    def _labels(self, y: Array) -> Array:
+        """The index in ``classes_`` of each label of ``y``.
+
+        Raises:
+            ValueError: ``y`` holds a label that ``classes_`` does not.
+        """
         labels = np.searchsorted(self.classes_, y)
-        unknown = (labels >= len(self.classes_)) | (
-            self.classes_[np.minimum(labels, len(self.classes_) - 1)] != y
-        )
+        inside = np.minimum(labels, len(self.classes_) - 1)
+        unknown = (labels >= len(self.classes_)) | (self.classes_[inside] != y)
         if unknown.any():
             raise ValueError(
                 f"LincolnClassifier.partial_fit: y holds labels not in classes: "
                 f"{np.unique(y[unknown])!r}"
             )
-        self._train(X, labels, 1, restart=False)
-        return self
+        return labels
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities ``(n_samples, n_classes)``, in the order of
@@ -342,9 +355,10 @@ class LincolnRegressor(RegressorMixin, _LincolnEstimator):
             y_numeric=True,
         )
         self._single_output = y.ndim == 1
+        samples = self._samples(X)
         targets = y.reshape(len(y), -1)
         self._start(targets.shape[1])
-        self._train(X, targets, self.epochs, restart=True)
+        self._train(samples, targets, self.epochs, restart=True)
         return self
 
     def predict(self, X: Any) -> Array:

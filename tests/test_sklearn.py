@@ -191,6 +191,7 @@ def test_bad_parameters_are_reported_by_fit(params: dict[str, Any], match: str) 
     clf = LincolnClassifier(**params)  # scikit-learn's rule: __init__ never checks
     with pytest.raises(ConfigError, match=match):
         clf.fit(X[:50], y[:50])
+    assert not hasattr(clf, "network_")  # a failed fit leaves it unfitted
 
 
 def test_the_trained_network_exports_to_onnx(
