@@ -30,6 +30,7 @@ from lincoln import (  # noqa: E402
     Operation,
     SoftmaxCrossEntropy,
     Trainer,
+    load,
     load_digits,
 )
 from lincoln.config import build_network, load_config  # noqa: E402
@@ -380,3 +381,31 @@ def test_lincoln_does_not_import_the_extras() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_net_must_be_a_network() -> None:
+    class Fitted:
+        network_ = None
+
+    with pytest.raises(ExportError, match="pass its network_"):
+        to_onnx(Fitted(), (4,))  # type: ignore[arg-type]
+
+
+def test_run_directory_of_lincoln_train(tmp_path: Path) -> None:
+    from lincoln.cli import main
+
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        '[data]\nname = "digits"\npreprocess = "standardize"\n\n'
+        '[model]\nseed = 1\n\n[[model.layers]]\ntype = "dense"\nneurons = 16\n'
+        'activation = "relu"\n\n[[model.layers]]\ntype = "dense"\nneurons = 10\n'
+        'activation = "linear"\n\n[optimizer]\ntype = "adam"\nlr = 0.01\n\n'
+        "[trainer]\nepochs = 3\n"
+    )
+    assert main(["train", str(config), "--out", str(tmp_path / "run")]) == 0
+    out = export_file(tmp_path / "run", tmp_path / "raw.onnx", raw_input=True)
+    X = load_digits()[0]  # what the config's data section loads, unprepared
+    scaler = Standardizer.load(tmp_path / "run" / "preprocess.npz")
+    expected = load(tmp_path / "run").predict(scaler.transform(X))
+    got = ort.InferenceSession(str(out)).run(None, {"input": X})[0]
+    np.testing.assert_allclose(got, expected, atol=1e-4)

@@ -108,9 +108,16 @@ def to_onnx(
 
     Raises:
         ExportError: an operation without an ONNX form (naming its layer), an
-            unbuilt network without ``input_shape``, a bad opset, or
-            ``softmax`` for outputs that are not ``(batch, classes)``.
+            unbuilt network without ``input_shape``, a bad opset,
+            ``softmax`` for outputs that are not ``(batch, classes)``, or
+            ``net`` that is not a NeuralNetwork.
     """
+    if not isinstance(net, NeuralNetwork):
+        hint = " (of a scikit-learn estimator, pass its network_)"
+        raise ExportError(
+            f"export: net must be a lincoln NeuralNetwork, received "
+            f"{type(net).__name__}{hint if hasattr(net, 'network_') else ''}"
+        )
     opset = _check_opset(opset)
     shape, out_shape = _trace(net, input_shape)
     if softmax and len(out_shape) != 1:
