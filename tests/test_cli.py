@@ -186,8 +186,6 @@ def test_summary_of_mnist_config_loads_no_data(
 def test_summary_of_image_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if "flatten" not in cli.cfg.LAYERS:
-        pytest.skip("no flatten layer")
     layers = '[[model.layers]]\ntype = "flatten"\n\n' + DENSE_LAYERS
     config = write_config(
         tmp_path / "img.toml", layers, 'name = "digits"\nshape = "image"'
@@ -338,7 +336,6 @@ def test_run_dir_without_model_one_line_exit_1(
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run directory from ``lincoln train --out`` with a small, quick config."""
-    pytest.importorskip("lincoln.serialization")
     folder = tmp_path_factory.mktemp("run")
     config = write_config(
         folder / "small.toml",
@@ -489,3 +486,28 @@ def test_console_script_evaluate(trained_run: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout
+
+
+def test_export_writes_an_onnx_file_that_predicts_like_the_run(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import onnxruntime as ort
+
+    from lincoln import load, load_digits
+
+    out = tmp_path / "digits.onnx"
+    assert cli.main(["export", str(trained_run), str(out), "--softmax"]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    X = load_digits()[0][:20]
+    net = load(trained_run)
+    probs = ort.InferenceSession(str(out)).run(None, {"input": X})[0]
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(probs.argmax(axis=1), net.predict(X).argmax(axis=1))
+
+
+def test_export_of_a_missing_model_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["export", str(tmp_path / "nothing.npz"), str(tmp_path / "m.onnx")]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.count("\n") == 1

@@ -23,8 +23,6 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
 def test_every_python_block_runs_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("sklearn")
-    pytest.importorskip("onnxruntime")
     from lincoln.onnx import EMITTERS
 
     monkeypatch.chdir(tmp_path)  # the blocks write .onnx and .npz files

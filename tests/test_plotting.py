@@ -63,7 +63,6 @@ def assert_png(path: Path) -> None:
 
 
 def test_plot_history_writes_png(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     out = tmp_path / "curves.png"
     fig = plot_history(make_history(), out)
     assert_png(out)
@@ -78,14 +77,12 @@ def test_plot_history_writes_png(tmp_path: Path) -> None:
 
 
 def test_regression_history_draws_loss_only(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     fig = plot_history(make_history(accuracy=False), tmp_path / "loss.png")
     assert [ax.get_title() for ax in fig.axes] == ["Loss"]
     assert_png(tmp_path / "loss.png")
 
 
 def test_plot_from_run_directory_and_from_json(run_dir: Path) -> None:
-    pytest.importorskip("matplotlib")
     fig = plot_history(run_dir, run_dir / "a.png")
     assert "run" in fig.get_suptitle() and "early_stopping" in fig.get_suptitle()
     plot_history(run_dir / "history.json", run_dir / "b.png")
@@ -111,7 +108,6 @@ def test_load_history_errors(tmp_path: Path) -> None:
 
 
 def test_empty_history_is_an_error(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     with pytest.raises(LincolnError, match="no epochs"):
         plot_history(History(), tmp_path / "x.png")
 
@@ -130,14 +126,12 @@ def test_missing_matplotlib_raises_import_error_with_the_fix(
 def test_cli_plot_writes_png_into_run_dir(
     run_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("matplotlib")
     assert cli.main(["plot", str(run_dir)]) == 0
     assert_png(run_dir / "history.png")
     assert f"wrote {run_dir / 'history.png'}" in capsys.readouterr().out
 
 
 def test_cli_plot_out_option(run_dir: Path, tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     out = tmp_path / "curves.png"
     assert cli.main(["plot", str(run_dir), "--out", str(out)]) == 0
     assert_png(out)
@@ -158,7 +152,6 @@ def test_cli_plot_without_matplotlib_one_line_exit_1(
 def test_cli_plot_missing_run_dir_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("matplotlib")
     assert cli.main(["plot", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "lincoln plot: error:" in err and "nope" in err

@@ -6,12 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import onnxruntime as ort
 import pytest
-
-pytest.importorskip("sklearn")
-
-from sklearn.base import clone  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
@@ -197,7 +195,6 @@ def test_bad_parameters_are_reported_by_fit(params: dict[str, Any], match: str) 
 def test_the_trained_network_exports_to_onnx(
     digits_split: tuple[np.ndarray, ...],
 ) -> None:
-    ort = pytest.importorskip("onnxruntime")
     from lincoln.onnx import to_onnx
 
     X_train, X_test, y_train, _ = digits_split

@@ -8,6 +8,7 @@
     lincoln summary [CONFIG]                    the network as a table
     lincoln plot RUN_DIR [--out FILE.png]       loss and accuracy curves
     lincoln gradcheck [CONFIG]                  backprop against central differences
+    lincoln export RUN_OR_MODEL MODEL.onnx      the model as ONNX (onnx extra)
     lincoln benchmark [ARGS...]                 scripts/benchmark.py of a source tree
 
 With no CONFIG, ``train``, ``summary`` and ``gradcheck`` use
@@ -61,6 +62,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summary": commands.summary,
     "plot": commands.plot,
     "gradcheck": commands.gradcheck,
+    "export": commands.export,
     "benchmark": _benchmark,
 }
 

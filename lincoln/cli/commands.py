@@ -37,6 +37,7 @@ __all__ = [
     "summary",
     "plot",
     "gradcheck",
+    "export",
     "benchmark",
     "EXIT_ERROR",
     "EXIT_INTERRUPTED",
@@ -295,6 +296,23 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
         print(
             "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
         )
+
+
+def export(args: argparse.Namespace) -> int:
+    """``lincoln export``: a saved model as an ONNX file."""
+    try:  # an optional extra: imported by the one command that needs it
+        from ..onnx import export_file
+    except ImportError as exc:
+        raise LincolnError(str(exc)) from None
+    out = export_file(
+        args.model,
+        args.out,
+        softmax=args.softmax,
+        opset=args.opset,
+        raw_input=args.raw_input,
+    )
+    print(f"wrote {out}")
+    return 0
 
 
 def benchmark(args: argparse.Namespace, source_root: Path) -> int:

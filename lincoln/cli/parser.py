@@ -135,6 +135,24 @@ def _add_gradcheck(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "model", metavar="RUN_OR_MODEL", help="a model.npz file or a run directory"
+    )
+    p.add_argument("out", metavar="MODEL.onnx", help="the ONNX file to write")
+    p.add_argument(
+        "--softmax", action="store_true", help="output class probabilities, not logits"
+    )
+    p.add_argument(
+        "--opset", type=int, default=17, help="ONNX opset (13 or newer; default 17)"
+    )
+    p.add_argument(
+        "--raw-input",
+        action="store_true",
+        help="build the run directory's preprocess.npz into the graph (raw samples in)",
+    )
+
+
 def _add_benchmark(p: argparse.ArgumentParser) -> None:
     # main() hands everything after "benchmark" to the script, options included
     p.add_argument(
@@ -228,6 +246,16 @@ COMMANDS = (
         "parameter. Exit code 1 when one exceeds --rtol.",
         ("lincoln gradcheck configs/digits_mlp.toml",),
         _add_gradcheck,
+    ),
+    Command(
+        "export",
+        "RUN_OR_MODEL MODEL.onnx [--softmax]",
+        "write a saved model as an ONNX file",
+        "Write the model saved at RUN_OR_MODEL (a model.npz or a run directory) as an "
+        "ONNX graph with a free batch size, for ONNX Runtime. Needs the onnx extra: "
+        "pip install 'lincoln[onnx]'.",
+        ("lincoln export runs/digits digits.onnx --softmax",),
+        _add_export,
     ),
     Command(
         "benchmark",
