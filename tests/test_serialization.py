@@ -326,7 +326,7 @@ def test_loss_arguments_must_match(tmp_path: Path) -> None:
         relu_net(loss=MeanSquaredError()),
         tmp_path / "m.npz",
         r"the loss differs: the file has MeanSquaredError\(normalize=True\), this "
-        r"network has MeanSquaredError\(normalize=False\)",
+        r"network has MeanSquaredError\(\)$",
     )
 
 
@@ -586,7 +586,7 @@ def test_object_array_is_refused_not_unpickled(
         pytest.param(
             lambda h: h["network"]["layers"][0].update(type="capsule"),
             None,
-            r"layer 0 has unknown type 'capsule'; known layer types: .*dense",
+            r"layer 0: unknown layer type 'capsule'; choose one of: .*dense",
             id="unknown-layer-type-lists-the-known-ones",
         ),
         pytest.param(
@@ -987,7 +987,7 @@ def test_unregistered_layer_saves_weights_but_cannot_be_rebuilt(tmp_path: Path) 
     with pytest.raises(
         ModelFileError,
         match=r"layer 0 \(MyDense\) cannot be rebuilt.*"
-        r"register_layer.*load_weights",
+        r"LAYERS\.register\('name', MyDense\).*load_weights",
     ):
         load(tmp_path / "m.npz")
     again = make(2)  # other initial weights
