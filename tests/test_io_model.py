@@ -1,0 +1,478 @@
+"""Model files: lincoln.io.model (save, load, load_weights, the architecture check)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from io_helpers import classification_data, mlp, rewrite, trained_mlp
+
+from lincoln import serialization
+from lincoln.base import Operation
+from lincoln.errors import ModelFileError
+from lincoln.io import (
+    load,
+    read_header,
+)
+from lincoln.layers import LAYERS, Dense, layer_from_config
+from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
+from lincoln.network import NeuralNetwork
+from lincoln.optimizers import SGD
+from lincoln.train import Trainer
+
+HAS_CNN = {"conv2d", "batchnorm", "maxpool2d", "flatten"} <= set(LAYERS)
+
+
+# -- round trips -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_round_trip_gives_identical_predictions(
+    tmp_path: Path, dtype: Any
+) -> None:
+    net = trained_mlp(dtype)
+    path = tmp_path / "model.npz"
+    net.save(path)
+    again = load(path)
+    X, _ = classification_data(n=20, seed=1)
+    assert again.dtype == np.dtype(dtype)
+    assert all(p.dtype == np.dtype(dtype) for p in again.params())
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+    assert repr(again) == repr(net)
+    assert type(again.loss) is SoftmaxCrossEntropy
+    assert [type(layer.activation).__name__ for layer in again.layers] == [  # type: ignore[attr-defined]
+        "Tanh",
+        "Linear",
+    ]
+    # the dropout generator continues where it was: the next training masks agree
+    np.testing.assert_array_equal(again.forward(X), net.forward(X))
+
+
+def test_header_documents_the_model(tmp_path: Path) -> None:
+    net = trained_mlp(np.float32)
+    net.save(tmp_path / "m.npz")
+    header = read_header(tmp_path / "m.npz")
+    assert header["format"] == "lincoln" and header["format_version"] == 1
+    assert header["kind"] == "model" and header["lincoln_version"]
+    config = header["network"]
+    assert config["dtype"] == "float32" and config["seed"] == 7
+    assert config["input_shape"] == [6]
+    assert config["layers"][0] == {
+        "type": "dense",
+        "neurons": 8,
+        "activation": "tanh",
+        "weight_init": "glorot",
+        "dropout": 0.8,
+    }
+    assert config["loss"]["type"] == "softmax_cross_entropy"
+    assert set(header["arrays"]) == {
+        f"layers.{i}.params.{j}" for i in (0, 1) for j in (0, 1)
+    }
+    # the saved layer configs rebuild the layers
+    assert isinstance(layer_from_config(config["layers"][0]), Dense)
+
+
+def test_mse_network_round_trip(tmp_path: Path) -> None:
+    net = NeuralNetwork(
+        [Dense(5, "sigmoid"), Dense(1, "linear")],
+        MeanSquaredError(normalize=True),
+        seed=3,
+        dtype=np.float64,
+    )
+    net.build((4,))
+    net.save(tmp_path / "m.npz")
+    again = load(tmp_path / "m.npz")
+    X = np.random.default_rng(0).normal(size=(9, 4))
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+    assert again.loss.get_config() == net.loss.get_config()
+
+
+def test_unbuilt_network_round_trips_as_unbuilt(tmp_path: Path) -> None:
+    mlp().save(tmp_path / "m.npz")
+    again = load(tmp_path / "m.npz")
+    assert not again.built and again.input_shape is None
+
+
+@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
+def test_cnn_with_batchnorm_round_trip_keeps_running_statistics(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 1, 6, 6))
+    y = rng.integers(0, 3, size=24)
+    net = NeuralNetwork(
+        [
+            layer_from_config(
+                {
+                    "type": "conv2d",
+                    "out_channels": 2,
+                    "param_size": 3,
+                    "activation": "relu",
+                }
+            ),
+            layer_from_config({"type": "batchnorm"}),
+            layer_from_config({"type": "maxpool2d", "pool_size": 2}),
+            layer_from_config({"type": "flatten"}),
+            Dense(3, "linear"),
+        ],
+        SoftmaxCrossEntropy(),
+        seed=2,
+        dtype=np.float64,
+    )
+    Trainer(net, SGD(0.05)).fit(X, y, epochs=2, batch_size=8, verbose=False)
+    buffers = dict(net.named_buffers())
+    assert buffers and not np.allclose(buffers["layers.1.buffers.running_mean"], 0)
+    net.save(tmp_path / "cnn.npz")
+    again = load(tmp_path / "cnn.npz")
+    for name, value in again.named_buffers():
+        np.testing.assert_array_equal(value, buffers[name])
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+    assert set(read_header(tmp_path / "cnn.npz")["arrays"]) >= set(buffers)
+
+
+# -- load_weights ----------------------------------------------------------------------
+
+
+def test_load_weights_builds_and_fills_a_declared_network(tmp_path: Path) -> None:
+    net = trained_mlp()
+    net.save(tmp_path / "m.npz")
+    fresh = mlp(dropout=0.8, seed=99)  # other initial weights, not built yet
+    fresh.load_weights(tmp_path / "m.npz")
+    X, _ = classification_data(n=10, seed=2)
+    np.testing.assert_array_equal(fresh.predict(X), net.predict(X))
+
+
+def test_load_weights_names_array_expected_and_received_shape(tmp_path: Path) -> None:
+    trained_mlp().save(tmp_path / "m.npz")  # built for 6 features
+    other_inputs = mlp(dropout=0.8)
+    other_inputs.build((7,))
+    before = [p.copy() for p in other_inputs.params()]
+    with pytest.raises(
+        ModelFileError,
+        match=r"'layers\.0\.params\.0' must have shape "
+        r"\(7, 8\), received shape \(6, 8\)",
+    ):
+        other_inputs.load_weights(tmp_path / "m.npz")
+    # nothing was copied
+    assert all(
+        np.array_equal(a, b) for a, b in zip(before, other_inputs.params(), strict=True)
+    )
+
+
+def test_load_weights_rejects_another_dtype(tmp_path: Path) -> None:
+    trained_mlp(np.float64).save(tmp_path / "m.npz")
+    with pytest.raises(
+        ModelFileError, match="float64 parameters but this network is float32"
+    ):
+        mlp(np.float32).load_weights(tmp_path / "m.npz")
+
+
+def test_array_dtype_differing_from_network_is_named(tmp_path: Path) -> None:
+    net = mlp()
+    net.build((6,))
+    net.save(tmp_path / "m.npz")
+
+    def to_float32(data: dict[str, np.ndarray]) -> None:
+        data["layers.1.params.1"] = data["layers.1.params.1"].astype(np.float32)
+
+    def header(h: dict[str, Any]) -> None:
+        h["arrays"]["layers.1.params.1"]["dtype"] = "float32"
+
+    rewrite(tmp_path / "m.npz", tmp_path / "bad.npz", header, to_float32)
+    with pytest.raises(
+        ModelFileError,
+        match=r"'layers\.1\.params\.1' must have dtype "
+        r"float64, received dtype float32",
+    ):
+        mlp().load_weights(tmp_path / "bad.npz")
+
+
+# -- load_weights: the declared architecture must be the saved one -------------------
+
+
+def relu_net(loss: Any = None, **dense: Any) -> NeuralNetwork:
+    spec = {"neurons": 16, "activation": "relu", **dense}
+    return NeuralNetwork(
+        [Dense(**spec), Dense(3, "linear")],
+        loss if loss is not None else SoftmaxCrossEntropy(),
+        seed=5,
+        dtype=np.float64,
+    )
+
+
+@pytest.fixture
+def relu_file(tmp_path: Path) -> Path:
+    net = relu_net()
+    net.build((4,))
+    net.save(tmp_path / "model.npz")
+    return tmp_path / "model.npz"
+
+
+def refused(net: NeuralNetwork, path: Path, message: str) -> None:
+    """``net.load_weights(path)`` raises ``message`` and changes nothing."""
+    net.build((4,))
+    before = {k: v.copy() for k, v in net.state_dict().items()}
+    with pytest.raises(ModelFileError, match=message):
+        net.load_weights(path)
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_another_activation_is_refused_naming_the_layer(relu_file: Path) -> None:
+    refused(
+        relu_net(activation="sigmoid"),
+        relu_file,
+        "^" + re.escape(str(relu_file)) + r": layer 0 differs: the file "
+        r"has Dense\(activation='relu'\), this network has "
+        r"Dense\(activation='sigmoid'\)$",
+    )
+
+
+def test_activation_arguments_must_match(tmp_path: Path) -> None:
+    leaky = relu_net(activation={"type": "leaky_relu", "alpha": 0.1})
+    leaky.build((4,))
+    leaky.save(tmp_path / "m.npz")
+    refused(
+        relu_net(activation={"type": "leaky_relu", "alpha": 0.3}),
+        tmp_path / "m.npz",
+        r"layer 0 differs: the file has Dense\(activation=\{'type': 'leaky_relu', "
+        r"'alpha': 0\.1\}\), this network has Dense\(activation=\{'type': "
+        r"'leaky_relu', 'alpha': 0\.3\}\)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss", "message"),
+    [
+        pytest.param(
+            MeanSquaredError(),
+            r"the loss differs: the file has SoftmaxCrossEntropy\(\), this network "
+            r"has MeanSquaredError\(\)",
+            id="type",
+        ),
+        pytest.param(
+            MeanSquaredError(normalize=True),
+            r"the loss differs: the file has SoftmaxCrossEntropy\(\), this network "
+            r"has MeanSquaredError\(normalize=True\)",
+            id="type-and-arguments",
+        ),
+    ],
+)
+def test_another_loss_is_refused(relu_file: Path, loss: Any, message: str) -> None:
+    refused(relu_net(loss=loss), relu_file, message)
+
+
+def test_loss_arguments_must_match(tmp_path: Path) -> None:
+    net = relu_net(loss=MeanSquaredError(normalize=True))
+    net.build((4,))
+    net.save(tmp_path / "m.npz")
+    refused(
+        relu_net(loss=MeanSquaredError()),
+        tmp_path / "m.npz",
+        r"the loss differs: the file has MeanSquaredError\(normalize=True\), this "
+        r"network has MeanSquaredError\(\)$",
+    )
+
+
+def test_layer_sizes_and_count_must_match(relu_file: Path) -> None:
+    refused(
+        relu_net(neurons=17),
+        relu_file,
+        r"layer 0 differs: the file has Dense\(neurons=16\), this network has "
+        r"Dense\(neurons=17\)",
+    )
+    deeper = NeuralNetwork(
+        [Dense(16, "relu"), Dense(16, "linear"), Dense(3, "linear")],
+        SoftmaxCrossEntropy(),
+        dtype=np.float64,
+    )
+    refused(
+        deeper,
+        relu_file,
+        r"the file has 2 layers \(Dense, Dense\), this network has 3 "
+        r"\(Dense, Dense, Dense\)",
+    )
+
+
+@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
+def test_another_layer_type_is_refused(relu_file: Path) -> None:
+    other = NeuralNetwork(
+        [layer_from_config({"type": "batchnorm"}), Dense(3, "linear")],
+        SoftmaxCrossEntropy(),
+        dtype=np.float64,
+    )
+    refused(
+        other,
+        relu_file,
+        r"layer 0 differs: the file has Dense\(neurons=16, activation='relu'\), "
+        r"this network has BatchNorm\(eps=1e-05\)",
+    )
+
+
+def test_weight_init_and_dropout_may_differ(relu_file: Path) -> None:
+    saved = load(relu_file)
+    other = relu_net(weight_init="he", dropout=0.5)
+    other.load_weights(relu_file)
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    np.testing.assert_array_equal(other.predict(X), saved.predict(X))
+
+
+@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
+def test_conv_and_batchnorm_arguments(tmp_path: Path) -> None:
+    def cnn(padding: Any = "same", momentum: float = 0.9, eps: float = 1e-5) -> Any:
+        return NeuralNetwork(
+            [
+                layer_from_config(
+                    {
+                        "type": "conv2d",
+                        "out_channels": 2,
+                        "param_size": 3,
+                        "padding": padding,
+                        "activation": "relu",
+                    }
+                ),
+                layer_from_config(
+                    {"type": "batchnorm", "momentum": momentum, "eps": eps}
+                ),
+                layer_from_config({"type": "flatten"}),
+                Dense(3, "linear"),
+            ],
+            SoftmaxCrossEntropy(),
+            seed=2,
+            dtype=np.float64,
+        )
+
+    net = cnn()
+    net.build((1, 5, 5))
+    net.save(tmp_path / "cnn.npz")
+    # a padding of 1 pixel is "same" for a 3x3 kernel: every array has the same
+    # shape, only the declaration tells them apart
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer 0 differs: the file has Conv2D\(padding='same'\), this network "
+        r"has Conv2D\(padding=1\)",
+    ):
+        cnn(padding=1).load_weights(tmp_path / "cnn.npz")
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer 1 differs: the file has BatchNorm\(eps=1e-05\), this network "
+        r"has BatchNorm\(eps=0\.001\)",
+    ):
+        cnn(eps=1e-3).load_weights(tmp_path / "cnn.npz")
+    faster = cnn(momentum=0.5)  # momentum only drives training: it may differ
+    faster.load_weights(tmp_path / "cnn.npz")
+    X = np.random.default_rng(1).normal(size=(3, 1, 5, 5))
+    np.testing.assert_array_equal(faster.predict(X), net.predict(X))
+
+
+class Square(Operation):
+    """A user's activation, not registered: its layer cannot describe itself."""
+
+    def _output(self) -> np.ndarray:
+        return self.input_**2
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return 2 * self.input_ * output_grad
+
+
+def test_unregistered_activation_is_loaded_by_shapes_alone(tmp_path: Path) -> None:
+    def make(activation: Any, seed: int) -> NeuralNetwork:
+        return NeuralNetwork(
+            [Dense(5, activation), Dense(3, "linear")],
+            SoftmaxCrossEntropy(),
+            seed=seed,
+            dtype=np.float64,
+        )
+
+    net = make(Square(), 1)
+    net.build((4,))
+    net.save(tmp_path / "m.npz")
+    assert "unsupported" in read_header(tmp_path / "m.npz")["network"]["layers"][0]
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    again = make(Square(), 2)
+    again.load_weights(tmp_path / "m.npz")
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+    # either side that cannot describe itself skips the comparison of that layer
+    make("tanh", 3).load_weights(tmp_path / "m.npz")
+    relu = make("relu", 4)
+    relu.build((4,))
+    relu.save(tmp_path / "relu.npz")
+    make(Square(), 5).load_weights(tmp_path / "relu.npz")
+    # ... but not the comparison of the other layers, nor the arrays' shapes
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer 1 differs: the file has Dense\(neurons=3\), this network has "
+        r"Dense\(neurons=2\)",
+    ):
+        NeuralNetwork(
+            [Dense(5, Square()), Dense(2, "linear")],
+            SoftmaxCrossEntropy(),
+            dtype=np.float64,
+        ).load_weights(tmp_path / "m.npz")
+    wide = make(Square(), 6)
+    wide.build((7,))
+    with pytest.raises(
+        ModelFileError,
+        match=r"'layers\.0\.params\.0' must have shape \(7, 5\), received "
+        r"shape \(4, 5\)",
+    ):
+        wide.load_weights(tmp_path / "m.npz")
+
+
+class MySquaredError(MeanSquaredError):
+    """A user's loss, not registered."""
+
+
+def test_unregistered_loss_is_not_compared(tmp_path: Path) -> None:
+    net = relu_net(loss=MySquaredError())
+    net.build((4,))
+    net.save(tmp_path / "m.npz")
+    relu_net(loss=SoftmaxCrossEntropy()).load_weights(tmp_path / "m.npz")
+    relu_net(loss=MySquaredError()).load_weights(tmp_path / "m.npz")
+
+
+class MyDense(Dense):
+    """A user's layer, not registered in LAYERS."""
+
+
+def test_unregistered_layer_saves_weights_but_cannot_be_rebuilt(tmp_path: Path) -> None:
+    def make(seed: int) -> NeuralNetwork:
+        layers = [MyDense(4, "tanh"), Dense(3, "linear")]
+        return NeuralNetwork(layers, SoftmaxCrossEntropy(), seed=seed)
+
+    net = make(1)
+    net.build((6,))
+    net.save(tmp_path / "m.npz")
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer 0 \(MyDense\) cannot be rebuilt.*"
+        r"LAYERS\.register\('name', MyDense\).*load_weights",
+    ):
+        load(tmp_path / "m.npz")
+    again = make(2)  # other initial weights
+    assert not np.array_equal(
+        again.predict(np.ones((1, 6))), net.predict(np.ones((1, 6)))
+    )
+    again.load_weights(tmp_path / "m.npz")
+    X, _ = classification_data(n=5)
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+
+
+def test_unknown_layer_type_lists_the_known_ones(tmp_path: Path) -> None:
+    trained_mlp().save(tmp_path / "model.npz")
+    rewrite(
+        tmp_path / "model.npz",
+        tmp_path / "m.npz",
+        lambda h: h["network"]["layers"][0].update(type="capsule"),
+    )
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer 0: unknown layer type 'capsule'; choose one of: .*dense",
+    ):
+        load(tmp_path / "m.npz")
+
+
+def test_serialization_module_exports() -> None:
+    for name in serialization.__all__:
+        assert hasattr(serialization, name)
