@@ -314,3 +314,55 @@ def test_resume_from_a_checkpoint_without_training_state(tmp_path: Path) -> None
         )
     for got, want in zip(fresh.params(), before, strict=True):
         np.testing.assert_array_equal(got, want)  # nothing was changed
+
+
+# -- a checkpoint written by lincoln 0.1 -----------------------------------------------
+
+V01_CHECKPOINT = Path(__file__).parent / "data" / "v0.1-mlp.ckpt.npz"
+
+
+def v01_adam() -> Adam:
+    return Adam(0.01, final_lr=0.001, decay_type="linear")
+
+
+def test_a_v0_1_checkpoint_restores_network_optimizer_and_best(tmp_path: Path) -> None:
+    expected = np.load(Path(__file__).parent / "data" / "v0.1-expected.npz")
+    opt = v01_adam()
+    ckpt = load_checkpoint(V01_CHECKPOINT, optimizer=opt, require=("epoch", "history"))
+    np.testing.assert_allclose(
+        ckpt.net.predict(expected["X_mlp"]), expected["mlp_predict"], rtol=1e-12
+    )
+    assert ckpt.training["epoch"] == 2
+    assert (opt.lr, opt.step_count, opt.max_epochs) == (0.001, 6, 2)
+    with np.load(V01_CHECKPOINT) as raw:
+        for i, state in enumerate(opt.state):
+            for key in ("m", "v"):
+                np.testing.assert_array_equal(
+                    state[key], raw[f"optimizer.state.{i}.{key}"]
+                )
+        assert ckpt.best_state is not None
+        for name, value in ckpt.best_state.items():
+            np.testing.assert_array_equal(value, raw[f"best.{name}"])
+    saved = read_header(V01_CHECKPOINT)["generators"]
+    generators = dict(ckpt.net.named_generators())
+    assert generators.keys() == saved.keys() == {"layers.0.operations.3.rng"}
+    for name, gen in generators.items():
+        assert gen.bit_generator.state == saved[name]
+
+
+def test_a_v0_1_checkpoint_resumes_training(tmp_path: Path) -> None:
+    expected = np.load(Path(__file__).parent / "data" / "v0.1-expected.npz")
+    X, y = expected["X_mlp"], expected["y_mlp"]
+    net = NeuralNetwork(
+        [Dense(5, "relu", dropout=0.75, weight_init="he"), Dense(2, "sigmoid")],
+        MeanSquaredError(normalize=True),
+        seed=12,
+        dtype=np.float64,
+    )
+    history = Trainer(net, v01_adam()).fit(
+        X, y, X, y, epochs=4, batch_size=8, verbose=False, resume=V01_CHECKPOINT
+    )
+    saved = read_header(V01_CHECKPOINT)["training"]["history"]
+    # the two epochs trained by 0.1, then two more
+    assert history.to_dict()["train_loss"][:2] == saved["train_loss"]
+    assert len(history.to_dict()["train_loss"]) == 4

@@ -476,3 +476,56 @@ def test_unknown_layer_type_lists_the_known_ones(tmp_path: Path) -> None:
 def test_serialization_module_exports() -> None:
     for name in serialization.__all__:
         assert hasattr(serialization, name)
+
+
+# -- files written by lincoln 0.1 ------------------------------------------------------
+
+DATA = Path(__file__).parent / "data"  # written by tests/data/make_v01_files.py
+
+
+def v01_cnn() -> NeuralNetwork:
+    """The network of v0.1-cnn.npz, declared in code as 0.1 declared it."""
+    conv = {"type": "conv2d", "out_channels": 2, "param_size": 3, "padding": "same"}
+    return NeuralNetwork(
+        [
+            layer_from_config(
+                {
+                    **conv,
+                    "dropout": 0.9,
+                    "activation": {"type": "leaky_relu", "alpha": 0.2},
+                }
+            ),
+            layer_from_config({"type": "batchnorm", "momentum": 0.8}),
+            layer_from_config({"type": "maxpool2d", "pool_size": 2}),
+            layer_from_config({"type": "flatten"}),
+            Dense(4, "tanh", dropout=0.8, weight_init="glorot"),
+            Dense(3, "linear"),
+        ],
+        SoftmaxCrossEntropy(),
+        seed=11,
+        dtype=np.float32,
+    )
+
+
+@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
+def test_a_v0_1_model_file_loads_and_is_written_alike(tmp_path: Path) -> None:
+    expected = np.load(DATA / "v0.1-expected.npz")
+    X = expected["X_cnn"]
+    for net in (load(DATA / "v0.1-cnn.npz"), v01_cnn()):
+        net.load_weights(DATA / "v0.1-cnn.npz")
+        # the running statistics and weights: 0.1's predictions
+        np.testing.assert_allclose(
+            net.predict(X), expected["cnn_predict"], rtol=1e-5, atol=1e-6
+        )
+        # the dropout generators continue where 0.1 left them: its next masks
+        np.testing.assert_allclose(
+            net.forward(X), expected["cnn_train"], rtol=1e-5, atol=1e-6
+        )
+    # saved again, the file has 0.1's layout: names of arrays and generators,
+    # and the network entry
+    v01 = read_header(DATA / "v0.1-cnn.npz")
+    load(DATA / "v0.1-cnn.npz").save(tmp_path / "again.npz")
+    again = read_header(tmp_path / "again.npz")
+    for key in ("format", "format_version", "kind", "network", "arrays"):
+        assert again[key] == v01[key], key
+    assert again["generators"].keys() == v01["generators"].keys()
