@@ -1,8 +1,11 @@
-"""Shared by the tests of lincoln.io: small networks, data, and a file rewriter."""
+"""Shared by the tests of lincoln.io: small networks, data, a file rewriter, and
+registering a user's class for one test."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +16,10 @@ from lincoln.layers import Dense
 from lincoln.losses import SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
 from lincoln.optimizers import SGDMomentum
+from lincoln.registry import Registry
 from lincoln.train import Trainer
 
-__all__ = ["classification_data", "mlp", "rewrite", "trained_mlp"]
+__all__ = ["classification_data", "mlp", "registered", "rewrite", "trained_mlp"]
 
 
 def classification_data(
@@ -59,3 +63,13 @@ def rewrite(src: Path, dst: Path, header: Any = None, arrays: Any = None) -> Pat
     with open(dst, "wb") as fh:
         np.savez(fh, **data)
     return dst
+
+
+@contextlib.contextmanager
+def registered(registry: Registry, name: str, cls: type) -> Iterator[None]:
+    """A user's class registered under ``name`` for the ``with`` block only."""
+    registry.register(name, cls)
+    try:
+        yield
+    finally:
+        del registry[name]

@@ -7,19 +7,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from io_helpers import classification_data, mlp, trained_mlp
+from io_helpers import classification_data, mlp, registered, trained_mlp
 
 from lincoln.errors import ModelFileError
-from lincoln.io import (
-    load,
-    load_checkpoint,
-    read_header,
-    save_checkpoint,
-)
+from lincoln.io import load, load_checkpoint, read_header, save_checkpoint
 from lincoln.layers import LAYERS, Dense, layer_from_config
 from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
-from lincoln.optimizers import SGD, Adam, SGDMomentum
+from lincoln.optimizers import SGD, Adam, Optimizer, SGDMomentum
+from lincoln.registry import OPTIMIZERS
 from lincoln.train import LAST_CHECKPOINT_FILE, Trainer
 
 
@@ -366,3 +362,45 @@ def test_a_v0_1_checkpoint_resumes_training(tmp_path: Path) -> None:
     # the two epochs trained by 0.1, then two more
     assert history.to_dict()["train_loss"][:2] == saved["train_loss"]
     assert len(history.to_dict()["train_loss"]) == 4
+
+
+# -- a user's optimizer, registered ---------------------------------------------------
+
+
+class SignMomentum(Optimizer):
+    """A user's optimizer: steps of ``lr`` along the sign of a gradient average."""
+
+    hyperparams = ("beta",)
+
+    def __init__(self, lr: float = 0.01, beta: float = 0.9, **options: Any) -> None:
+        super().__init__(lr, **options)
+        self.beta = beta
+
+    def _update_rule(
+        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], **_: Any
+    ) -> None:
+        average = state.setdefault("average", np.zeros_like(param))
+        average *= self.beta
+        average += (1.0 - self.beta) * grad
+        param -= self.lr * np.sign(average)
+
+
+def test_a_registered_user_optimizer_is_checkpointed(tmp_path: Path) -> None:
+    path = tmp_path / "c.ckpt.npz"
+    X, y = classification_data()
+    with registered(OPTIMIZERS, "sign_momentum", SignMomentum):
+        net, opt = mlp(), SignMomentum(0.05, beta=0.8)
+        Trainer(net, opt).fit(X, y, epochs=2, batch_size=32, verbose=False)
+        save_checkpoint(path, net, opt)
+        entry = read_header(path)["optimizer"]
+        assert entry["type"] == "sign_momentum"
+        assert entry["config"] == {"lr": 0.05, "beta": 0.8}
+        again = SignMomentum(0.05, beta=0.8)
+        load_checkpoint(path, net=mlp(seed=2), optimizer=again)
+        assert again.step_count == opt.step_count == 6
+        for mine, saved in zip(again.state, opt.state, strict=True):
+            np.testing.assert_array_equal(mine["average"], saved["average"])
+        with pytest.raises(
+            ModelFileError, match="state of a 'sign_momentum' optimizer, not of 'sgd'"
+        ):
+            load_checkpoint(path, net=mlp(), optimizer=SGD(0.1))

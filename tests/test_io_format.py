@@ -12,10 +12,8 @@ import pytest
 from io_helpers import mlp, rewrite, trained_mlp
 
 from lincoln.errors import ModelFileError
-from lincoln.io import (
-    HEADER_KEY,
-    load,
-)
+from lincoln.io import HEADER_KEY, load, read_header
+from lincoln.io.format import FORMAT, read, write
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -125,6 +123,54 @@ def test_object_array_is_refused_not_unpickled(
             r"'layers\.1\.params\.1' has shape \(1, 4\)",
             id="array-not-matching-its-header",
         ),
+        pytest.param(
+            None,
+            lambda d: d.update(stowaway=np.zeros(1)),
+            r"corrupt: arrays not listed in its header: 'stowaway'",
+            id="array-not-listed",
+        ),
+        pytest.param(
+            lambda h: h["arrays"]["layers.0.params.0"].pop("dtype"),
+            None,
+            r"corrupt header \(entry of array 'layers\.0\.params\.0'",
+            id="array-entry-without-dtype",
+        ),
+        pytest.param(
+            lambda h: h.update(kind="weights"),
+            None,
+            r"corrupt header \(kind='weights', expected one of model, checkpoint\)",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            lambda h: h.update(format_version="1"),
+            None,
+            r"corrupt header \(format_version='1'\)",
+            id="format-version-not-an-int",
+        ),
+        pytest.param(
+            lambda h: h.pop("generators"),
+            None,
+            r"corrupt header \(no 'generators' entry\)",
+            id="no-generators-entry",
+        ),
+        pytest.param(
+            lambda h: h["network"].update(layers={}),
+            None,
+            r"corrupt header \(no layers\)",
+            id="no-list-of-layers",
+        ),
+        pytest.param(
+            lambda h: h["network"].pop("loss"),
+            None,
+            r"corrupt header \(no loss\)",
+            id="no-loss",
+        ),
+        pytest.param(
+            lambda h: h["generators"]["layers.0.operations.3.rng"].update(state=7),
+            None,
+            r"corrupt state of random generator 'layers\.0\.operations\.3\.rng'",
+            id="corrupt-generator-state",
+        ),
     ],
 )
 def test_an_edited_file_is_refused(
@@ -208,3 +254,30 @@ def test_save_into_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no folder"):
         mlp().save(tmp_path / "nowhere" / "m.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_is_not_a_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="is not a file"):
+        load(tmp_path)
+
+
+def test_header_not_uint8(model_file: Path, tmp_path: Path) -> None:
+    with np.load(model_file) as f:
+        data = {k: f[k] for k in f.files}
+    data[HEADER_KEY] = np.zeros(4, dtype=np.float32)
+    np.savez(tmp_path / "m.npz", **data)
+    with pytest.raises(ModelFileError, match="must be a 1-D uint8 array"):
+        load(tmp_path / "m.npz")
+
+
+def test_write_and_read_any_entries(tmp_path: Path) -> None:
+    """The format knows its own fields and the list of arrays, nothing more."""
+    path = tmp_path / "f.npz"
+    entries = {"network": {"note": np.float32(0.5)}, "generators": {}, "extra": [1]}
+    write(path, "model", entries, {"a": np.arange(3, dtype=np.int16)})
+    f = read(path)
+    assert f.header["format"] == FORMAT and f.header["format_version"] == 1
+    assert f.header["network"] == {"note": 0.5} and f.header["extra"] == [1]
+    assert f.header["arrays"] == {"a": {"shape": [3], "dtype": "int16"}}
+    np.testing.assert_array_equal(f.arrays["a"], np.arange(3))
+    assert read_header(path) == f.header

@@ -8,19 +8,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from io_helpers import classification_data, mlp, rewrite, trained_mlp
+from io_helpers import classification_data, mlp, registered, rewrite, trained_mlp
 
 from lincoln import serialization
-from lincoln.base import Operation
+from lincoln.base import Operation, ParamOperation
 from lincoln.errors import ModelFileError
-from lincoln.io import (
-    load,
-    read_header,
-)
+from lincoln.io import load, read_header
 from lincoln.layers import LAYERS, Dense, layer_from_config
-from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
+from lincoln.layers.base import Layer, child_generator
+from lincoln.losses import Loss, MeanSquaredError, SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
 from lincoln.optimizers import SGD
+from lincoln.registry import ACTIVATIONS, LOSSES
 from lincoln.train import Trainer
 
 HAS_CNN = {"conv2d", "batchnorm", "maxpool2d", "flatten"} <= set(LAYERS)
@@ -186,6 +185,28 @@ def test_array_dtype_differing_from_network_is_named(tmp_path: Path) -> None:
         r"float64, received dtype float32",
     ):
         mlp().load_weights(tmp_path / "bad.npz")
+
+
+def test_a_corrupt_generator_state_is_found_before_anything_changes(
+    tmp_path: Path,
+) -> None:
+    """Every check, generator states included, comes before the first copy."""
+
+    def corrupt(h: dict[str, Any]) -> None:
+        h["generators"]["layers.0.operations.3.rng"]["state"] = 7
+
+    trained_mlp().save(tmp_path / "model.npz")
+    rewrite(tmp_path / "model.npz", tmp_path / "m.npz", corrupt)
+    net = mlp(dropout=0.8, seed=3)
+    net.build((6,))
+    before = {k: v.copy() for k, v in net.state_dict().items()}
+    gen_before = dict(net.named_generators())["layers.0.operations.3.rng"]
+    state_before = gen_before.bit_generator.state
+    with pytest.raises(ModelFileError, match="corrupt state of random generator"):
+        net.load_weights(tmp_path / "m.npz")
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+    assert gen_before.bit_generator.state == state_before
 
 
 # -- load_weights: the declared architecture must be the saved one -------------------
@@ -529,3 +550,192 @@ def test_a_v0_1_model_file_loads_and_is_written_alike(tmp_path: Path) -> None:
     for key in ("format", "format_version", "kind", "network", "arrays"):
         assert again[key] == v01[key], key
     assert again["generators"].keys() == v01["generators"].keys()
+
+
+# -- a user's classes, registered, save and load like built-in ones --------------------
+
+
+class Swish(Operation):
+    """A user's activation with an argument: ``x * sigmoid(beta x)``."""
+
+    def __init__(self, beta: float = 1.0) -> None:
+        self.beta = beta
+
+    def _sigmoid(self) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.beta * self.input_))
+
+    def _output(self) -> np.ndarray:
+        return self.input_ * self._sigmoid()
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        s = self._sigmoid()
+        return output_grad * (s + self.beta * self.input_ * s * (1.0 - s))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"beta": self.beta}
+
+
+def swish_net(beta: float) -> NeuralNetwork:
+    layers = [Dense(5, Swish(beta=beta)), Dense(3, "linear")]
+    return NeuralNetwork(layers, SoftmaxCrossEntropy(), seed=3, dtype=np.float64)
+
+
+def test_a_registered_user_activation_saves_and_loads(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    with registered(ACTIVATIONS, "swish", Swish):
+        net = swish_net(1.5)
+        net.build((4,))
+        net.save(path)
+        entry = read_header(path)["network"]["layers"][0]
+        assert entry["activation"] == {"type": "swish", "beta": 1.5}
+        again = load(path)
+        activation = again.layers[0].activation  # type: ignore[attr-defined]
+        assert type(activation) is Swish and activation.beta == 1.5
+        X = np.random.default_rng(0).normal(size=(6, 4))
+        np.testing.assert_array_equal(again.predict(X), net.predict(X))
+        swish_net(1.5).load_weights(path)
+        refused(
+            swish_net(2.0),
+            path,
+            r"layer 0 differs: the file has Dense\(activation=\{'type': 'swish', "
+            r"'beta': 1\.5\}\), this network has Dense\(activation=\{'type': "
+            r"'swish', 'beta': 2\.0\}\)",
+        )
+
+
+class Scale(ParamOperation):
+    """``x * w`` with one weight per feature."""
+
+    def _output(self) -> np.ndarray:
+        return self.input_ * self.param
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return output_grad * self.param
+
+    def _param_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return (output_grad * self.input_).sum(axis=0, keepdims=True)
+
+
+class Jitter(Operation):
+    """Gaussian noise in training; declares its generator and a buffer."""
+
+    def __init__(self, sigma: float, rng: np.random.Generator) -> None:
+        self.sigma, self.rng = sigma, rng
+        self.batches = np.zeros(1)
+
+    def _output(self, inference: bool) -> np.ndarray:
+        if inference:
+            return self.input_
+        self.batches += 1
+        noise = self.rng.standard_normal(self.input_.shape)
+        return self.input_ + (self.sigma * noise).astype(self.input_.dtype)
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return output_grad
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {"batches": self.batches}
+
+    def generators(self) -> dict[str, np.random.Generator]:
+        return {"rng": self.rng}
+
+
+class ScaleLayer(Layer):
+    """A user's layer: a learned scale per feature, then noise in training."""
+
+    width_from_input = True
+
+    def __init__(self, sigma: float = 0.1) -> None:
+        super().__init__()
+        self.sigma = sigma
+
+    def _setup_layer(self, input_: np.ndarray) -> None:
+        rng = self.rng()
+        w = (1.0 + 0.1 * rng.standard_normal((1, input_.shape[1]))).astype(self.dtype)
+        self.params = [w]
+        self.operations = [Scale(w), Jitter(self.sigma, child_generator(rng))]
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {"sigma": self.sigma}
+
+
+def scale_net(sigma: float, seed: int = 4) -> NeuralNetwork:
+    layers = [ScaleLayer(sigma), Dense(3, "linear")]
+    return NeuralNetwork(layers, SoftmaxCrossEntropy(), seed=seed)
+
+
+def test_a_registered_user_layer_saves_and_loads_with_its_state(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.npz"
+    X, y = classification_data(n=32)
+    with registered(LAYERS, "scale", ScaleLayer):
+        net = scale_net(0.5)
+        Trainer(net, SGD(0.1)).fit(X, y, epochs=2, batch_size=8, verbose=False)
+        net.save(path)
+        header = read_header(path)
+        assert header["network"]["layers"][0] == {"type": "scale", "sigma": 0.5}
+        assert list(header["generators"]) == ["layers.0.operations.1.rng"]
+        assert "layers.0.buffers.batches" in header["arrays"]
+        for again in (load(path), scale_net(0.5, seed=9)):
+            again.load_weights(path)
+            assert type(again.layers[0]) is ScaleLayer
+            np.testing.assert_array_equal(again.predict(X), net.predict(X))
+            buffers = dict(again.named_buffers())
+            np.testing.assert_array_equal(buffers["layers.0.buffers.batches"], [8])
+        # the noise goes on where it was: the next training outputs agree
+        np.testing.assert_array_equal(again.forward(X), net.forward(X))
+        refused(
+            scale_net(0.7),
+            path,
+            r"layer 0 differs: the file has ScaleLayer\(sigma=0\.5\), this network "
+            r"has ScaleLayer\(sigma=0\.7\)",
+        )
+
+
+class Huber(Loss):
+    """A user's loss with an argument."""
+
+    def __init__(self, delta: float = 1.0) -> None:
+        super().__init__()
+        self.delta = delta
+
+    def _output(self) -> float:
+        d = np.abs(self.prediction - self.target)
+        quadratic = np.minimum(d, self.delta)
+        return float(np.sum(0.5 * quadratic**2 + self.delta * (d - quadratic))) / len(d)
+
+    def _input_grad(self) -> np.ndarray:
+        d = self.prediction - self.target
+        return np.clip(d, -self.delta, self.delta) / len(d)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"delta": self.delta}
+
+
+def huber_net(delta: float) -> NeuralNetwork:
+    layers = [Dense(4, "tanh"), Dense(1, "linear")]
+    return NeuralNetwork(layers, Huber(delta), seed=5, dtype=np.float64)
+
+
+def test_a_registered_user_loss_saves_and_loads(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    with registered(LOSSES, "huber", Huber):
+        net = huber_net(0.5)
+        net.build((4,))
+        net.save(path)
+        loss_entry = read_header(path)["network"]["loss"]
+        assert loss_entry == {"type": "huber", "delta": 0.5}
+        again = load(path)
+        assert type(again.loss) is Huber and again.loss.delta == 0.5
+        X, y = np.random.default_rng(0).normal(size=(6, 4)), np.ones((6, 1))
+        assert again.forward_loss(X, y) == net.forward_loss(X, y)
+        refused(
+            huber_net(2.0),
+            path,
+            r"the loss differs: the file has Huber\(delta=0\.5\), this network has "
+            r"Huber\(delta=2\.0\)$",
+        )

@@ -185,7 +185,7 @@ def load_checkpoint(
         problems = mismatches(net.state_dict(), best)
         if problems:
             raise f.error("best arrays do not fit the network: " + "; ".join(problems))
-    apply(f, plan)
+    apply(plan)
     if optimizer is not None and opt_state is not None:
         optimizer.load_state_dict(opt_state)
     return Checkpoint(

@@ -277,17 +277,24 @@ def plan_fill(net: NeuralNetwork, f: ModelFile, all_generators: bool) -> list[An
             f"{names(set(saved) ^ set(gens))} exist in only one of them"
         )
     plan: list[Any] = [(dst, arrays[name]) for name, dst in state.items()]
-    return plan + [(gens[name], saved[name]) for name in set(gens) & set(saved)]
+    for name in sorted(set(gens) & set(saved)):
+        # checked on a scratch generator of the same kind, so that apply cannot fail
+        scratch = type(gens[name].bit_generator)()
+        try:
+            scratch.state = saved[name]
+        except (TypeError, ValueError, KeyError) as exc:
+            raise f.error(
+                f"corrupt state of random generator {name!r} ({exc})"
+            ) from None
+        plan.append((gens[name], scratch.state))
+    return plan
 
 
-def apply(f: ModelFile, plan: list[Any]) -> None:
+def apply(plan: list[Any]) -> None:
     """Make the assignments :func:`plan_fill` returned."""
     for dst, src in plan:
         if isinstance(dst, np.random.Generator):
-            try:
-                dst.bit_generator.state = src
-            except (TypeError, ValueError, KeyError) as exc:
-                raise f.error(f"corrupt random generator state ({exc})") from None
+            dst.bit_generator.state = src
         else:
             np.copyto(dst, src)
 
@@ -328,7 +335,7 @@ def load_weights(net: NeuralNetwork, path: PathLike) -> None:
             mismatched arrays.
     """
     f = read(path)
-    apply(f, plan_fill(net, f, all_generators=False))
+    apply(plan_fill(net, f, all_generators=False))
 
 
 def load(path: PathLike) -> NeuralNetwork:
@@ -349,5 +356,5 @@ def load(path: PathLike) -> NeuralNetwork:
         path = os.path.join(path, RUN_DIR_MODEL)
     f = read(path)
     net = rebuild(f)
-    apply(f, plan_fill(net, f, all_generators=False))
+    apply(plan_fill(net, f, all_generators=False))
     return net
