@@ -188,10 +188,4 @@ def load_checkpoint(
     apply(plan)
     if optimizer is not None and opt_state is not None:
         optimizer.load_state_dict(opt_state)
-    return Checkpoint(
-        net=net,
-        training=training,
-        best_state=best,
-        optimizer=f.header.get("optimizer"),
-        path=f.path,
-    )
+    return Checkpoint(net, training, best, f.header.get("optimizer"), f.path)
