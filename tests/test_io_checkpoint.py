@@ -11,7 +11,7 @@ from io_helpers import classification_data, mlp, registered, trained_mlp
 
 from lincoln.errors import ModelFileError
 from lincoln.io import load, load_checkpoint, read_header, save_checkpoint
-from lincoln.layers import LAYERS, Dense, layer_from_config
+from lincoln.layers import Dense, layer_from_config
 from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
 from lincoln.optimizers import SGD, Adam, Optimizer, SGDMomentum
@@ -165,11 +165,7 @@ def same_run(a: tuple[NeuralNetwork, Any], b: tuple[NeuralNetwork, Any]) -> None
     [
         pytest.param(lambda: mlp(np.float64, dropout=0.8), id="dense-dropout-float64"),
         pytest.param(lambda: mlp(np.float32, dropout=0.8), id="dense-dropout-float32"),
-        pytest.param(
-            lambda: dense_bn(np.float64),
-            id="batchnorm",
-            marks=pytest.mark.skipif("batchnorm" not in LAYERS, reason="no BatchNorm"),
-        ),
+        pytest.param(lambda: dense_bn(np.float64), id="batchnorm"),
     ],
 )
 def test_three_epochs_then_resume_to_six_equals_six(

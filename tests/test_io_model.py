@@ -22,9 +22,6 @@ from lincoln.optimizers import SGD
 from lincoln.registry import ACTIVATIONS, LOSSES
 from lincoln.train import Trainer
 
-HAS_CNN = {"conv2d", "batchnorm", "maxpool2d", "flatten"} <= set(LAYERS)
-
-
 # -- round trips -----------------------------------------------------------------------
 
 
@@ -95,7 +92,6 @@ def test_unbuilt_network_round_trips_as_unbuilt(tmp_path: Path) -> None:
     assert not again.built and again.input_shape is None
 
 
-@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
 def test_cnn_with_batchnorm_round_trip_keeps_running_statistics(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(24, 1, 6, 6))
@@ -316,7 +312,6 @@ def test_layer_sizes_and_count_must_match(relu_file: Path) -> None:
     )
 
 
-@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
 def test_another_layer_type_is_refused(relu_file: Path) -> None:
     other = NeuralNetwork(
         [layer_from_config({"type": "batchnorm"}), Dense(3, "linear")],
@@ -339,7 +334,6 @@ def test_weight_init_and_dropout_may_differ(relu_file: Path) -> None:
     np.testing.assert_array_equal(other.predict(X), saved.predict(X))
 
 
-@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
 def test_conv_and_batchnorm_arguments(tmp_path: Path) -> None:
     def cnn(padding: Any = "same", momentum: float = 0.9, eps: float = 1e-5) -> Any:
         return NeuralNetwork(
@@ -528,7 +522,6 @@ def v01_cnn() -> NeuralNetwork:
     )
 
 
-@pytest.mark.skipif(not HAS_CNN, reason="Conv2D/BatchNorm layers not available")
 def test_a_v0_1_model_file_loads_and_is_written_alike(tmp_path: Path) -> None:
     expected = np.load(DATA / "v0.1-expected.npz")
     X = expected["X_cnn"]
