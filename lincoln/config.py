@@ -415,15 +415,21 @@ def run_experiment(
     trainer = Trainer(net, optim)
     start = time.perf_counter()
     # load_config has checked every [trainer] key and value
-    history = trainer.fit(
-        X_train,
-        y_train,
-        X_test,
-        y_test,
-        verbose=verbose,
-        progress=progress,
-        **fit_options(exp),
-    )
+    interrupted: KeyboardInterrupt | None = None
+    try:
+        history = trainer.fit(
+            X_train,
+            y_train,
+            X_test,
+            y_test,
+            verbose=verbose,
+            progress=progress,
+            **fit_options(exp),
+        )
+    except KeyboardInterrupt as exc:  # fit kept the best model and its history:
+        if trainer.history is None:  # write the run directory, then stop (130)
+            raise
+        history, interrupted = trainer.history, exc
     train_time = time.perf_counter() - start
     test_loss, test_accuracy = evaluate_test(trainer, X_test, y_test)
     metrics: dict[str, Any] = {
@@ -439,6 +445,8 @@ def run_experiment(
     }
     if out is not None:
         write_run_dir(Path(out), exp, trainer, history, metrics, scaler)
+    if interrupted is not None:
+        raise interrupted
     return history, metrics, trainer
 
 

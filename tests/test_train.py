@@ -350,7 +350,7 @@ def test_a_non_finite_loss_after_an_evaluation_restores_the_best(digits) -> None
 
 
 @pytest.mark.parametrize("k", [1, 3, 7])
-def test_keyboard_interrupt_returns_the_history(digits, k) -> None:
+def test_keyboard_interrupt_is_raised_again_and_keeps_the_history(digits, k) -> None:
     net = NeuralNetwork([Dense(10, "linear")], SoftmaxCrossEntropy(), seed=1)
     trainer = Trainer(net, SGD(0.05))
 
@@ -360,15 +360,17 @@ def test_keyboard_interrupt_returns_the_history(digits, k) -> None:
         return train()
 
     _wrap_train_batch(net, interrupt)
-    history = trainer.fit(  # 3 batches per epoch
-        *_first(digits, 96), epochs=5, eval_every=1, batch_size=32, verbose=False
-    )
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(  # 3 batches per epoch
+            *_first(digits, 96), epochs=5, eval_every=1, batch_size=32, verbose=False
+        )
+    history = trainer.history
+    assert history is not None
     assert history.stop_reason == "interrupted" and history.interrupted
     assert history.stopped_epoch == (k - 1) // 3 + 1
     assert history.stopped_batch == (k - 1) % 3
     assert len(history.train_loss) == (k - 1) // 3
     assert all(np.isfinite(p).all() for p in net.params())
-    assert trainer.history is history
 
 
 # -- output ----------------------------------------------------------------------------
@@ -415,8 +417,11 @@ def test_verbose_false_prints_nothing_even_when_interrupted() -> None:
                 raise KeyboardInterrupt
             return original(*args)
         net.train_batch = interrupt
-        print(Trainer(net, SGD(0.1)).fit(X, y, epochs=2, batch_size=16, verbose=False)
-              .stop_reason)
+        trainer = Trainer(net, SGD(0.1))
+        try:
+            trainer.fit(X, y, epochs=2, batch_size=16, verbose=False)
+        except KeyboardInterrupt:
+            print(trainer.history.stop_reason)
     """)
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
