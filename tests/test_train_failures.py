@@ -187,7 +187,15 @@ def test_keyboard_interrupt_stops_cleanly_and_restores_the_best() -> None:
     trainer = Trainer(net, SGD(0.1))
     with pytest.raises(KeyboardInterrupt):  # raised again, after the restore
         trainer.fit(
-            X, y, Xv, yv, epochs=5, eval_every=1, batch_size=16, verbose=False, patience=5
+            X,
+            y,
+            Xv,
+            yv,
+            epochs=5,
+            eval_every=1,
+            batch_size=16,
+            verbose=False,
+            patience=5,
         )
     history = trainer.history
     assert history is not None and history.held_epoch == history.best_epoch
@@ -207,7 +215,15 @@ def test_checkpoint_files_are_intact_after_an_interrupt(tmp_path: Path) -> None:
     trainer = Trainer(net, SGD(0.1), checkpoint_dir=tmp_path)
     with pytest.raises(KeyboardInterrupt):
         trainer.fit(
-            X, y, Xv, yv, epochs=5, eval_every=1, batch_size=16, verbose=False, patience=5
+            X,
+            y,
+            Xv,
+            yv,
+            epochs=5,
+            eval_every=1,
+            batch_size=16,
+            verbose=False,
+            patience=5,
         )
     assert trainer.history is not None and trainer.history.interrupted
     assert sorted(p.name for p in tmp_path.iterdir()) == [

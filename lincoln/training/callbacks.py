@@ -10,7 +10,7 @@ The order of one epoch::
 
     on_epoch_begin(epoch)
     for each batch: net.train_batch -> on_batch_end(batch, logs) -> optim.step()
-    (every eval_every epochs, and after the last) evaluate -> on_evaluate(epoch, metrics)
+    every eval_every epochs and after the last: on_evaluate(epoch, metrics)
     on_epoch_end(epoch, logs)
 
 ``on_batch_end`` runs after the batch's forward and backward pass and before
@@ -147,7 +147,9 @@ class CallbackList:
 
     def state_dict(self) -> dict[str, dict[str, Any]]:
         """Each callback's state by key (class name, ``.1`` ... for repeats)."""
-        states = {k: cb.state_dict() for k, cb in zip(self.keys, self.callbacks)}
+        states = {
+            k: cb.state_dict() for k, cb in zip(self.keys, self.callbacks, strict=True)
+        }
         return {k: s for k, s in states.items() if s}
 
     def load_state_dict(self, states: dict[str, dict[str, Any]]) -> None:

@@ -138,9 +138,7 @@ def resume_training(
         states = dict(training.get("callbacks", {}))
         states.setdefault("EarlyStopping", {"wait": int(training["bad_evals"])})
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(
-            f"{ckpt.path}: corrupt training state ({exc!r})"
-        ) from None
+        raise ModelFileError(f"{ckpt.path}: corrupt training state ({exc!r})") from None
     if ckpt.best_state is not None:
         trainer.best.load(ckpt.best_state)
     trainer.best.epoch = history.best_epoch

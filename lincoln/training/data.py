@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,9 @@ from ..errors import ConfigError, DataError, ShapeError
 from ..losses import SoftmaxCrossEntropy, _check_labels
 
 __all__ = [
+    "FitData",
+    "fit_data",
+    "check_pairs",
     "check_data",
     "sample_shape_mismatch",
     "batches",
@@ -190,3 +194,49 @@ def split_validation(
     mask = np.zeros(n, dtype=bool)
     mask[val] = True
     return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+@dataclass
+class FitData:
+    """Checked training data and validation data (None: no evaluation)."""
+
+    X: Array
+    y: Array
+    X_val: Array | None = None
+    y_val: Array | None = None
+
+
+def check_pairs(val: tuple[Any, Any], validation_split: float | None) -> None:
+    """Validation data comes as both halves or none, and not with a split.
+
+    Raises:
+        DataError: one half of the validation data without the other.
+        ConfigError: validation data and a ``validation_split``.
+    """
+    X_val, y_val = val
+    if (X_val is None) != (y_val is None):
+        raise DataError("fit: give both X_test and y_test, or neither")
+    if validation_split is not None and X_val is not None:
+        raise ConfigError(
+            "fit: give validation_split or validation data (X_test, y_test or "
+            "validation_data), not both"
+        )
+
+
+def fit_data(
+    net: Any,
+    train: tuple[Any, Any],
+    val: tuple[Any, Any],
+    validation_split: float | None,
+    seed: int | None,
+) -> FitData:
+    """Check ``train`` and ``val`` for ``net`` (:func:`check_data`), or hold
+    out ``validation_split`` of ``train`` (:func:`split_validation`, seeded by
+    ``seed``, stratified for a classifier)."""
+    X, y = check_data(net, *train, "train")
+    if validation_split is not None:
+        kept, held = split_validation(y, validation_split, seed, is_classifier(net))
+        return FitData(X[kept], y[kept], X[held], y[held])
+    if val[0] is None:
+        return FitData(X, y)
+    return FitData(X, y, *check_data(net, *val, "test"))

@@ -1,14 +1,19 @@
-"""``fit``'s options, checked once: :class:`FitOptions`."""
+"""``fit``'s options, checked once (:class:`FitOptions`), and the callbacks
+they ask for."""
 
 from __future__ import annotations
 
 import numbers
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, check_positive_int
-from .data import check_fraction
+from .callbacks import Callback, EarlyStopping, ProgressBar, TerminateOnNaN
+from .checkpoint import ModelCheckpoint
+from .data import check_fraction, is_classifier
 from .monitor import Monitor
+from .schedules import BookDecay
 
 __all__ = ["FitOptions"]
 
@@ -71,3 +76,49 @@ class FitOptions:
             "split_seed": self.seed,
             "n_train": n_train,
         }
+
+    def callbacks(
+        self,
+        net: Any,
+        user: list[Callback] | None,
+        checkpoint_dir: str | os.PathLike[str] | None,
+    ) -> tuple[list[Callback], Monitor]:
+        """The callbacks of a fit, in order, and what "best" means for it.
+
+        The defaults (``TerminateOnNaN``, ``BookDecay``, ``EarlyStopping`` if
+        ``early_stopping``, ``ProgressBar``, ``ModelCheckpoint`` given a
+        ``checkpoint_dir``) come first, except those of a type in ``user``;
+        a ``ModelCheckpoint`` comes last. "Best" is the ``EarlyStopping``'s
+        monitor if there is one, else ``monitor`` and ``min_delta``.
+
+        Raises:
+            ConfigError: a non-Callback in ``user``; ``val_accuracy`` monitored
+                for a network that is not a classifier.
+        """
+        user = list(user or [])
+        for cb in user:
+            if not isinstance(cb, Callback):
+                raise ConfigError(
+                    f"fit: callbacks must be Callback objects, got {cb!r}"
+                )
+        defaults: list[Callback] = [TerminateOnNaN(), BookDecay()]
+        if self.early_stopping:
+            defaults.append(EarlyStopping(self.patience, self.min_delta, self.monitor))
+        defaults.append(ProgressBar(self.progress))
+        if checkpoint_dir is not None:
+            defaults.append(ModelCheckpoint(checkpoint_dir))
+        chosen = [d for d in defaults if not any(isinstance(u, type(d)) for u in user)]
+        # stable: the checkpoint comes last, to save every other callback's state
+        chosen = sorted(chosen + user, key=lambda cb: isinstance(cb, ModelCheckpoint))
+        stopper = next((cb for cb in chosen if isinstance(cb, EarlyStopping)), None)
+        best_by = (
+            stopper.monitor
+            if stopper
+            else Monitor(self.monitor, "auto", self.min_delta)
+        )
+        if best_by.monitor == "val_accuracy" and not is_classifier(net):
+            raise ConfigError(
+                "fit: monitor='val_accuracy' needs a classifier (SoftmaxCrossEntropy "
+                f"loss); this network's loss is {net.loss!r}"
+            )
+        return chosen, best_by

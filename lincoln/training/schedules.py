@@ -214,8 +214,9 @@ class ReduceLROnPlateau(Callback):
         self.wait, self.cooling = 0, self.cooldown
         if new < optim.lr:
             self.trainer.say(
-                f"ReduceLROnPlateau: {self.monitor.monitor} has not improved for "
-                f"{self.patience} evaluations; learning rate {optim.lr:.4g} -> {new:.4g}"
+                f"ReduceLROnPlateau: {self.monitor.monitor} has not improved in "
+                f"{self.patience} evaluations; learning rate {optim.lr:.4g} -> "
+                f"{new:.4g}"
             )
             optim.lr = self.lr = new
 
@@ -274,4 +275,3 @@ class BookDecay(Callback):
         decay = getattr(optim, "decay_lr", None) or getattr(optim, "_decay_lr", None)
         if callable(decay):
             decay()
-

@@ -20,7 +20,6 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +28,13 @@ from tqdm.auto import tqdm
 
 from ..base import Array
 from ..errors import ConfigError, DataError
-from .callbacks import (
-    Callback,
-    CallbackList,
-    EarlyStopping,
-    ProgressBar,
-    TerminateOnNaN,
-)
-from .checkpoint import ModelCheckpoint, resume_training, saved_split_seed
-from .data import batches, check_data, is_classifier, split_validation
+from .callbacks import Callback, CallbackList, EarlyStopping
+from .checkpoint import resume_training, saved_split_seed
+from .data import FitData, batches, check_data, check_pairs, fit_data, is_classifier
 from .history import History
+from .interface import bind, check_interfaces, restart
 from .monitor import BestKeeper, Monitor
 from .options import FitOptions
-from .schedules import BookDecay
 
 __all__ = ["Trainer"]
 
@@ -49,34 +42,6 @@ logger = logging.getLogger("lincoln.train")
 # A library does not print through logging unless the application configures it:
 # verbose=False must stay silent (verbose=True writes through tqdm).
 logger.addHandler(logging.NullHandler())
-
-# the book's interfaces: what a network and an optimizer must have to be trained
-NET_INTERFACE = ("forward", "backward", "train_batch", "params", "param_grads")
-NET_ATTRIBUTES = ("layers", "loss")
-OPTIM_INTERFACE = ("step",)
-OPTIM_ATTRIBUTES = ("lr",)
-
-
-def _check_interface(
-    what: str, obj: Any, methods: tuple[str, ...], attrs: tuple[str, ...], kind: str
-) -> None:
-    missing = [m for m in methods if not callable(getattr(obj, m, None))]
-    missing += [a for a in attrs if not hasattr(obj, a)]
-    if missing:
-        raise ConfigError(
-            f"Trainer: {what} must be {kind} or have its interface (missing: "
-            f"{', '.join(missing)}), received {obj!r}"
-        )
-
-
-@dataclass
-class _Data:
-    """Training data and validation data (None: no evaluation), checked."""
-
-    X: Array
-    y: Array
-    X_val: Array | None = None
-    y_val: Array | None = None
 
 
 class Trainer:
@@ -115,10 +80,7 @@ class Trainer:
         optim: Any,
         checkpoint_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        _check_interface("net", net, NET_INTERFACE, NET_ATTRIBUTES, "a NeuralNetwork")
-        _check_interface(
-            "optim", optim, OPTIM_INTERFACE, OPTIM_ATTRIBUTES, "an Optimizer"
-        )
+        check_interfaces(net, optim)
         if checkpoint_dir is not None and not isinstance(
             checkpoint_dir, (str, os.PathLike)
         ):
@@ -128,13 +90,9 @@ class Trainer:
             )
         self.net = net
         self.optim = optim
-        bind = getattr(optim, "bind", None)
-        if callable(bind):
-            bind(net)
-        else:
-            optim.net = net  # the book's wiring
+        bind(optim, net)
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
-        self.history: History | None = None
+        self.history: History = None  # type: ignore[assignment]  # set by fit
         self.best_loss = math.inf  # the best score, carried to a fit(restart=False)
         self._monitor_key = ("val_loss", False)  # what best_loss measures
         self.stop_training = False
@@ -294,7 +252,7 @@ class Trainer:
             eval_batch_size=eval_batch_size,
             validation_split=validation_split,
         )
-        chosen, best_by = self._plan(opts, callbacks)
+        chosen, best_by = opts.callbacks(self.net, callbacks, self.checkpoint_dir)
         val = validation_data if validation_data is not None else (X_test, y_test)
         data = self._prepare(opts, X_train, y_train, val, resume)
         self._begin(opts, chosen, best_by, data, resume)
@@ -306,33 +264,7 @@ class Trainer:
             raise
         finally:
             self._finish()
-        return self.history  # type: ignore[return-value]
-
-    def _plan(
-        self, opts: FitOptions, user: list[Callback] | None
-    ) -> tuple[list[Callback], Monitor]:
-        """The callbacks of this fit, and what "best" means."""
-        user = list(user or [])
-        for cb in user:
-            if not isinstance(cb, Callback):
-                raise ConfigError(f"fit: callbacks must be Callback objects, got {cb!r}")
-        defaults: list[Callback] = [TerminateOnNaN(), BookDecay()]
-        if opts.early_stopping:
-            defaults.append(EarlyStopping(opts.patience, opts.min_delta, opts.monitor))
-        defaults.append(ProgressBar(opts.progress))
-        if self.checkpoint_dir is not None:
-            defaults.append(ModelCheckpoint(self.checkpoint_dir))
-        chosen = [d for d in defaults if not any(isinstance(u, type(d)) for u in user)]
-        # stable: the checkpoint comes last, to save every other callback's state
-        chosen = sorted(chosen + user, key=lambda cb: isinstance(cb, ModelCheckpoint))
-        stopper = next((cb for cb in chosen if isinstance(cb, EarlyStopping)), None)
-        best_by = stopper.monitor if stopper else Monitor(opts.monitor, "auto", opts.min_delta)
-        if best_by.monitor == "val_accuracy" and not is_classifier(self.net):
-            raise ConfigError(
-                "fit: monitor='val_accuracy' needs a classifier (SoftmaxCrossEntropy "
-                f"loss); this network's loss is {self.net.loss!r}"
-            )
-        return chosen, best_by
+        return self.history
 
     def _prepare(
         self,
@@ -341,46 +273,22 @@ class Trainer:
         y_train: Any,
         val: tuple[Any, Any],
         resume: str | os.PathLike[str] | None,
-    ) -> _Data:
+    ) -> FitData:
         """Check the data (restarting the network first if asked), and split
-        off the validation set."""
-        X_val, y_val = val
-        if (X_val is None) != (y_val is None):
-            raise DataError("fit: give both X_test and y_test, or neither")
-        if opts.validation_split is not None and X_val is not None:
-            raise ConfigError(
-                "fit: give validation_split or validation data (X_test, y_test or "
-                "validation_data), not both"
-            )
+        off the validation set, with the seed of the run resumed."""
+        check_pairs(val, opts.validation_split)
         if opts.restart and resume is None:
-            self._restart()
-        X, y = check_data(self.net, X_train, y_train, "train")
-        if opts.validation_split is not None:
-            seed = opts.seed if resume is None else saved_split_seed(resume, opts.seed)
-            stratify = is_classifier(self.net)
-            train, held = split_validation(y, opts.validation_split, seed, stratify)
-            return _Data(X[train], y[train], X[held], y[held])
-        if X_val is not None:
-            X_val, y_val = check_data(self.net, X_val, y_val, "test")
-        return _Data(X, y, X_val, y_val)
-
-    def _restart(self) -> None:
-        """Re-initialize the network (on its next batch) and the optimizer."""
-        for layer in self.net.layers:
-            layer.first = True
-        reset = getattr(self.optim, "reset_state", None)
-        if callable(reset):
-            reset()
-        else:
-            self.optim.first = True  # the book's optimizers
-        self.best_loss = math.inf
+            restart(self.net, self.optim)
+            self.best_loss = math.inf
+        seed = opts.seed if resume is None else saved_split_seed(resume, opts.seed)
+        return fit_data(self.net, (X_train, y_train), val, opts.validation_split, seed)
 
     def _begin(
         self,
         opts: FitOptions,
         chosen: list[Callback],
         best_by: Monitor,
-        data: _Data,
+        data: FitData,
         resume: str | os.PathLike[str] | None,
     ) -> None:
         """Set up the run: history, best keeper, generator, resumed state, and
@@ -396,18 +304,22 @@ class Trainer:
         # evaluates too, and by the same measure
         carried = data.X_val is not None and not opts.restart and resume is None
         carried = carried and self._monitor_key == best_by.key()
-        self.best = BestKeeper(self.net, best_by, self.best_loss if carried else math.inf)
+        self.best = BestKeeper(
+            self.net, best_by, self.best_loss if carried else math.inf
+        )
         self._monitor_key = best_by.key()
         self.rng = np.random.default_rng(opts.seed)
         states = None
         if resume is not None:
-            self.start_epoch, self.rng, self.history, states = resume_training(self, resume)
+            self.start_epoch, self.rng, self.history, states = resume_training(
+                self, resume
+            )
             self.epoch = self.start_epoch
         self.callbacks.on_train_begin(self)
         if states is not None:
             self.callbacks.load_state_dict(states)
 
-    def _run_epochs(self, data: _Data, opts: FitOptions) -> None:
+    def _run_epochs(self, data: FitData, opts: FitOptions) -> None:
         for epoch in range(self.start_epoch + 1, self.epochs + 1):
             self.epoch = epoch
             self.callbacks.on_epoch_begin(epoch)
@@ -416,7 +328,6 @@ class Trainer:
             if self.stop_training:  # in the middle of the epoch
                 return
             history = self.history
-            assert history is not None  # set by _begin
             history.train_loss.append(loss)
             history.lr.append(self.optim.lr)
             history.epoch_time.append(time.perf_counter() - start)
@@ -430,7 +341,7 @@ class Trainer:
                 self._note_stop(None)
                 return
 
-    def _train_epoch(self, data: _Data, opts: FitOptions) -> float:
+    def _train_epoch(self, data: FitData, opts: FitOptions) -> float:
         """One pass over a fresh permutation; the mean loss (NaN if stopped)."""
         n = data.X.shape[0]
         perm = self.rng.permutation(n)
@@ -451,13 +362,12 @@ class Trainer:
         return loss_sum / n
 
     def _evaluate_epoch(
-        self, epoch: int, data: _Data, opts: FitOptions
+        self, epoch: int, data: FitData, opts: FitOptions
     ) -> dict[str, float]:
         """Evaluate on the validation data; record it, judge it, report it."""
         result = self._evaluate(data.X_val, data.y_val, opts.eval_batch_size)  # type: ignore[arg-type]
         metrics = {f"val_{name}": value for name, value in result.items()}
         history = self.history
-        assert history is not None  # set by _begin
         history.record_evaluation(epoch, metrics)
         val_loss = metrics["val_loss"]
         acc = f", accuracy {result['accuracy']:.4f}" if "accuracy" in result else ""
@@ -491,7 +401,7 @@ class Trainer:
             level: the message's logging level.
         """
         self.stop_training = True
-        if self.history is not None and self.history.stop_reason == "completed":
+        if self.history.stop_reason == "completed":
             self.history.stop_reason = reason
             self.history.stopped_epoch, self.history.stopped_batch = self.epoch, batch
         if message is not None:
@@ -503,7 +413,6 @@ class Trainer:
 
     def _interrupted(self) -> None:
         history = self.history
-        assert history is not None  # set by _begin
         batch = max(self.batch, 0)
         history.stop_reason = "interrupted"
         history.stopped_epoch, history.stopped_batch = self.epoch, batch
@@ -518,7 +427,6 @@ class Trainer:
         """Leave the network with the parameters the rule says, then end the
         callbacks."""
         history = self.history
-        assert history is not None  # set by _begin
         stopped_badly = history.stop_reason in ("non_finite_loss", "interrupted")
         if (self.best.has_best and (self._keeps_best() or stopped_badly)) or (
             # nothing evaluated yet: the initial parameters are the finite ones
