@@ -408,8 +408,10 @@ class Trainer:
             self.say(message, level)
 
     def _note_stop(self, batch: int | None) -> None:
-        # a callback that only set stop_training
+        # the reason is "callback" if the callback only set stop_training
         self.stop("callback", batch=batch)
+        if self.history.stopped_batch is None:
+            self.history.stopped_batch = batch
 
     def _interrupted(self) -> None:
         history = self.history
