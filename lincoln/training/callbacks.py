@@ -327,8 +327,8 @@ class CSVLogger(Callback):
             self._writer.writerow(self.FIELDS)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        row = [epoch, logs["loss"], logs["lr"]]
-        row += [logs.get("val_loss", ""), logs.get("val_accuracy", "")]
+        row: list[Any] = [epoch, logs["loss"], logs["lr"]]
+        row += [logs.get(key, "") for key in ("val_loss", "val_accuracy")]
         self._writer.writerow(row)
         if self._file is not None:
             self._file.flush()

@@ -142,7 +142,7 @@ def check_fraction(value: Any) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not 0.0 < value < 1.0
+        or not 0.0 < float(value) < 1.0
     ):
         raise ConfigError(
             "fit: validation_split must be a fraction between 0 and 1 (exclusive), "

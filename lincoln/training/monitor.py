@@ -57,10 +57,10 @@ class Monitor:
             raise ConfigError(
                 f"{owner}: min_delta must be >= 0, received min_delta={min_delta!r}"
             )
-        self.monitor = monitor
-        self.mode = mode
-        self.min_delta = float(min_delta)
-        self.sign = -1.0 if self.maximize else 1.0
+        self.monitor: str = monitor
+        self.mode: str = mode
+        self.min_delta: float = float(min_delta)
+        self.sign: float = -1.0 if self.maximize else 1.0
 
     @property
     def maximize(self) -> bool:
