@@ -432,3 +432,32 @@ def test_resume_with_schedules_is_bit_identical(
     a, b = hist_a.to_dict(), hist_b.to_dict()
     a.pop("epoch_time"), b.pop("epoch_time")
     assert a == b and hist_b.lr[3] == lr_at_4
+
+
+def test_model_checkpoint_as_a_user_callback(tmp_path: Path) -> None:
+    from lincoln.serialization import load
+    from lincoln.training import BEST_MODEL_FILE, ModelCheckpoint
+
+    net = classifier()
+    _, history = fit(net, SGD(0.1), callbacks=[ModelCheckpoint(tmp_path / "ck")])
+    assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == [
+        BEST_MODEL_FILE,
+        LAST_CHECKPOINT_FILE,
+    ]
+    training = read_header(tmp_path / "ck" / LAST_CHECKPOINT_FILE)["training"]
+    assert training["epoch"] == history.stopped_epoch or training["epoch"] == 6
+    assert training["callbacks"] == {"EarlyStopping": {"wait": training["bad_evals"]}}
+    best = load(tmp_path / "ck" / BEST_MODEL_FILE)
+    for a, b in zip(best.params(), net.params(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_stop_with_a_reason_of_ones_own() -> None:
+    class Enough(Callback):
+        def on_evaluate(self, epoch: int, metrics: dict[str, float]) -> None:
+            if metrics["val_accuracy"] > 0.0:
+                self.trainer.stop("callback", f"accurate enough at epoch {epoch}")
+
+    _, history = fit(classifier(), SGD(0.1), early_stopping=False, callbacks=[Enough()])
+    assert (history.stop_reason, history.stopped_epoch) == ("callback", 1)
+    assert len(history.train_loss) == 1 and history.held_epoch == 1
