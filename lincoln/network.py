@@ -7,6 +7,7 @@ loss, a seed and a dtype.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -292,5 +293,5 @@ def _unshare_activation(layer: Layer, seen: set[int]) -> None:
     act = getattr(layer, "activation", None)
     if isinstance(act, Operation):
         if id(act) in seen:
-            layer.activation = type(act)(**act.get_config())  # type: ignore[attr-defined]
+            layer.activation = copy.copy(act)  # type: ignore[attr-defined]
         seen.add(id(layer.activation))  # type: ignore[attr-defined]

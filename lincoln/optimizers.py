@@ -82,7 +82,10 @@ class Optimizer:
     # Class-level defaults for what the base methods read, so that a book-style
     # subclass whose __init__ does not call super().__init__() still works.
     net: Any = None
-    initial_lr = 0.0  # 0: not set (a book-style subclass sets only self.lr)
+    # The rate every fit starts from. The first fit takes it from self.lr, so
+    # that a rate set after __init__ (as the book's RegularizedSGD does) counts.
+    initial_lr = 0.0
+    _rate_fixed = False
     final_lr = 0.0
     decay_type: str | None = None
     weight_decay = 0.0
@@ -155,17 +158,15 @@ class Optimizer:
     # -- learning-rate schedule ---------------------------------------------------
 
     def setup_decay(self, max_epochs: int) -> None:
-        """Start the schedule at ``initial_lr`` for a run of ``max_epochs`` epochs
-        (with one epoch there is nothing to decay)."""
+        """Start the rate at ``initial_lr`` (the rate of the first fit) and its
+        schedule for a run of ``max_epochs`` epochs."""
         self.max_epochs = int(max_epochs)
         self.decay_steps = 0
-        if not self.initial_lr:
-            self.initial_lr = self.lr
-        if not self.decay_type:  # the rate is left as it is: nothing to restart
-            return
+        if not self._rate_fixed:
+            self.initial_lr, self._rate_fixed = self.lr, True
         self.lr = start = self.initial_lr
         steps = self.max_epochs - 1
-        if steps < 1:
+        if not self.decay_type or steps < 1:
             self.decay_per_epoch = 0.0 if self.decay_type == "linear" else 1.0
         elif self.decay_type == "exponential":
             self.decay_per_epoch = (self.final_lr / start) ** (1.0 / steps)
@@ -279,6 +280,7 @@ class Optimizer:
         ``decay_steps`` are optional, for older checkpoints)."""
         self.lr = float(state["lr"])
         self.initial_lr = float(state.get("initial_lr", self.initial_lr))
+        self._rate_fixed = True
         self.decay_per_epoch = float(state["decay_per_epoch"])
         self.decay_steps = int(state.get("decay_steps", 0))
         self.max_epochs = int(state["max_epochs"])

@@ -145,7 +145,12 @@ def run(
         epochs=epochs, eval_every=1, batch_size=16, seed=11, verbose=False, patience=3
     )
     options.update(kwargs)
-    history = trainer.fit(X, y, Xv, yv, resume=resume, **options)
+    try:
+        history = trainer.fit(X, y, Xv, yv, resume=resume, **options)
+    except KeyboardInterrupt:  # fit restores, keeps its history, raises again
+        if interrupt_at is None:
+            raise
+        history = trainer.history
     return net, history
 
 

@@ -350,7 +350,7 @@ def test_a_non_finite_loss_after_an_evaluation_restores_the_best(digits) -> None
 
 
 @pytest.mark.parametrize("k", [1, 3, 7])
-def test_keyboard_interrupt_returns_the_history(digits, k) -> None:
+def test_keyboard_interrupt_is_raised_again_and_keeps_the_history(digits, k) -> None:
     net = NeuralNetwork([Dense(10, "linear")], SoftmaxCrossEntropy(), seed=1)
     trainer = Trainer(net, SGD(0.05))
 
@@ -360,15 +360,17 @@ def test_keyboard_interrupt_returns_the_history(digits, k) -> None:
         return train()
 
     _wrap_train_batch(net, interrupt)
-    history = trainer.fit(  # 3 batches per epoch
-        *_first(digits, 96), epochs=5, eval_every=1, batch_size=32, verbose=False
-    )
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(  # 3 batches per epoch
+            *_first(digits, 96), epochs=5, eval_every=1, batch_size=32, verbose=False
+        )
+    history = trainer.history
+    assert history is not None
     assert history.stop_reason == "interrupted" and history.interrupted
     assert history.stopped_epoch == (k - 1) // 3 + 1
     assert history.stopped_batch == (k - 1) % 3
     assert len(history.train_loss) == (k - 1) // 3
     assert all(np.isfinite(p).all() for p in net.params())
-    assert trainer.history is history
 
 
 # -- output ----------------------------------------------------------------------------
@@ -415,8 +417,11 @@ def test_verbose_false_prints_nothing_even_when_interrupted() -> None:
                 raise KeyboardInterrupt
             return original(*args)
         net.train_batch = interrupt
-        print(Trainer(net, SGD(0.1)).fit(X, y, epochs=2, batch_size=16, verbose=False)
-              .stop_reason)
+        trainer = Trainer(net, SGD(0.1))
+        try:
+            trainer.fit(X, y, epochs=2, batch_size=16, verbose=False)
+        except KeyboardInterrupt:
+            print(trainer.history.stop_reason)
     """)
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
@@ -560,3 +565,168 @@ def test_sample_shape_mismatch_compares_with_the_built_shape() -> None:
     net.build((4,))
     assert sample_shape_mismatch(net, np.zeros((3, 4))) is None
     assert sample_shape_mismatch(net, np.zeros((3, 5))) == (4,)
+
+
+# -- the book's interfaces: duck-typed networks and optimizers -------------------------
+
+
+class BookStyleSGD:
+    """An optimizer written as in the book, not derived from lincoln's: it is
+    wired by ``optim.net = net``, reads ``max_epochs`` in ``_setup_decay`` and
+    decays in ``_decay_lr``; ``step`` takes no argument."""
+
+    def __init__(
+        self, lr: float = 0.01, final_lr: float = 0, decay_type: str | None = None
+    ) -> None:
+        self.lr = lr
+        self.final_lr = final_lr
+        self.decay_type = decay_type
+        self.first = True
+        self.steps = 0
+
+    def _setup_decay(self) -> None:
+        if not self.decay_type:
+            return
+        if self.decay_type == "exponential":
+            self.decay_per_epoch = np.power(
+                self.final_lr / self.lr, 1.0 / (self.max_epochs - 1)
+            )
+        elif self.decay_type == "linear":
+            self.decay_per_epoch = (self.lr - self.final_lr) / (self.max_epochs - 1)
+
+    def _decay_lr(self) -> None:
+        if not self.decay_type:
+            return
+        if self.decay_type == "exponential":
+            self.lr *= self.decay_per_epoch
+        elif self.decay_type == "linear":
+            self.lr -= self.decay_per_epoch
+
+    def step(self) -> None:
+        self.steps += 1
+        for param, param_grad in zip(
+            self.net.params(), self.net.param_grads(), strict=True
+        ):
+            self._update_rule(param=param, grad=param_grad)
+
+    def _update_rule(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        update = self.lr * kwargs["grad"]
+        kwargs["param"] -= update
+
+
+class _Slot:
+    """What the trainer touches of a layer: ``first`` (rebuild on next input)."""
+
+    first = True
+
+
+class BookStyleLinearNet:
+    """A hand-written linear regression with the book's network interface and
+    no lincoln class but its loss."""
+
+    def __init__(self, n_out: int = 1, seed: int = 0) -> None:
+        self.layers = [_Slot()]
+        self.loss = MeanSquaredError()
+        self.n_out, self.seed = n_out, seed
+
+    def forward(self, x_batch: np.ndarray, inference: bool = False) -> np.ndarray:
+        if self.layers[0].first:
+            rng = np.random.default_rng(self.seed)
+            self.W = rng.normal(size=(x_batch.shape[1], self.n_out))
+            self.B = np.zeros((1, self.n_out))
+            self.layers[0].first = False
+        self.x = x_batch
+        return x_batch @ self.W + self.B
+
+    def backward(self, loss_grad: np.ndarray) -> np.ndarray:
+        self.dW = self.x.T @ loss_grad
+        self.dB = loss_grad.sum(axis=0, keepdims=True)
+        return loss_grad @ self.W.T
+
+    def train_batch(self, x_batch: np.ndarray, y_batch: np.ndarray) -> float:
+        predictions = self.forward(x_batch)
+        loss = self.loss.forward(predictions, y_batch)
+        self.backward(self.loss.backward())
+        return loss
+
+    def params(self) -> list[np.ndarray]:
+        return [self.W, self.B]
+
+    def param_grads(self) -> list[np.ndarray]:
+        return [self.dW, self.dB]
+
+
+def test_a_book_style_network_and_optimizer_train_under_fit(rng) -> None:
+    X = rng.normal(size=(120, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 3.0]) + 0.1 * rng.normal(size=120)
+    net = BookStyleLinearNet()
+    optim = BookStyleSGD(lr=0.01, final_lr=0.001, decay_type="linear")
+    trainer = Trainer(net, optim)
+    assert optim.net is net  # the book's wiring
+    history = trainer.fit(
+        X[:100],
+        y[:100],
+        X[100:],
+        y[100:],
+        epochs=10,
+        eval_every=2,
+        batch_size=10,
+        verbose=False,
+    )
+    assert optim.steps == 10 * 10 and optim.max_epochs == 10
+    # the book's linear decay, once after every epoch but the last
+    np.testing.assert_allclose(history.lr, np.linspace(0.01, 0.001, 10), rtol=1e-12)
+    assert history.val_loss[-1] < 0.5 * history.val_loss[0]
+    assert history.held_epoch == history.best_epoch
+    assert trainer.evaluate(X[100:], y[100:])["loss"] == pytest.approx(
+        history.best_val_loss
+    )
+    # restart=True (the default) rebuilds the network and resets the optimizer
+    optim.first, optim.lr, optim.decay_type = False, 0.01, None
+    again = trainer.fit(X[:100], y[:100], epochs=2, batch_size=10, verbose=False)
+    fresh = Trainer(BookStyleLinearNet(), BookStyleSGD(lr=0.01)).fit(
+        X[:100], y[:100], epochs=2, batch_size=10, verbose=False
+    )
+    assert optim.first is True and again.train_loss == fresh.train_loss
+
+
+def test_a_book_style_optimizer_subclass_matches_sgd(digits) -> None:
+    from lincoln.optimizers import Optimizer
+
+    class BookSGD(Optimizer):
+        def step(self) -> None:  # type: ignore[override]
+            for param, grad in zip(
+                self.net.params(), self.net.param_grads(), strict=True
+            ):
+                self._update_rule(param=param, grad=grad)
+
+        def _update_rule(self, **kwargs) -> None:  # type: ignore[override, no-untyped-def]
+            kwargs["param"] -= self.lr * kwargs["grad"]
+
+    def run(optim: Optimizer) -> NeuralNetwork:
+        net = NeuralNetwork(
+            [Dense(16, "tanh"), Dense(10, "linear")], SoftmaxCrossEntropy()
+        )
+        Trainer(net, optim).fit(
+            *_first(digits, 200), epochs=3, eval_every=1, verbose=False
+        )
+        return net
+
+    book, ours = run(BookSGD(0.1)), run(SGD(0.1))
+    for p, q in zip(book.params(), ours.params(), strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_the_trainer_names_what_an_object_lacks() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"net must be a NeuralNetwork or have its "
+        r"interface \(missing: forward, backward, train_batch",
+    ):
+        Trainer(object(), SGD(0.1))
+    with pytest.raises(
+        ConfigError,
+        match=r"optim must be an Optimizer or have its "
+        r"interface \(missing: step, lr\)",
+    ):
+        Trainer(BookStyleLinearNet(), object())

@@ -184,9 +184,21 @@ def test_keyboard_interrupt_stops_cleanly_and_restores_the_best() -> None:
     Xv, yv = labels_data(32, seed=1)
     net = classifier()
     interrupt_at(net, 2 * BATCHES + 2)  # epoch 3, batch 1
-    history = Trainer(net, SGD(0.1)).fit(
-        X, y, Xv, yv, epochs=5, eval_every=1, batch_size=16, verbose=False, patience=5
-    )
+    trainer = Trainer(net, SGD(0.1))
+    with pytest.raises(KeyboardInterrupt):  # raised again, after the restore
+        trainer.fit(
+            X,
+            y,
+            Xv,
+            yv,
+            epochs=5,
+            eval_every=1,
+            batch_size=16,
+            verbose=False,
+            patience=5,
+        )
+    history = trainer.history
+    assert history is not None and history.held_epoch == history.best_epoch
     assert history.interrupted and history.stop_reason == "interrupted"
     assert (history.stopped_epoch, history.stopped_batch) == (3, 1)
     assert len(history.train_loss) == 2 and history.epochs == [1, 2]  # history kept
@@ -200,10 +212,20 @@ def test_checkpoint_files_are_intact_after_an_interrupt(tmp_path: Path) -> None:
     Xv, yv = labels_data(32, seed=1)
     net = classifier()
     interrupt_at(net, 2 * BATCHES + 2)
-    history = Trainer(net, SGD(0.1), checkpoint_dir=tmp_path).fit(
-        X, y, Xv, yv, epochs=5, eval_every=1, batch_size=16, verbose=False, patience=5
-    )
-    assert history.interrupted
+    trainer = Trainer(net, SGD(0.1), checkpoint_dir=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(
+            X,
+            y,
+            Xv,
+            yv,
+            epochs=5,
+            eval_every=1,
+            batch_size=16,
+            verbose=False,
+            patience=5,
+        )
+    assert trainer.history is not None and trainer.history.interrupted
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         BEST_MODEL_FILE,
         LAST_CHECKPOINT_FILE,
@@ -230,10 +252,12 @@ def test_interrupt_while_writing_a_checkpoint(
         real_savez(file, *args, **kwds)
 
     monkeypatch.setattr(np, "savez", savez)
-    history = Trainer(classifier(), SGD(0.1), checkpoint_dir=tmp_path).fit(
-        X, y, epochs=5, batch_size=16, verbose=False
-    )
+    trainer = Trainer(classifier(), SGD(0.1), checkpoint_dir=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(X, y, epochs=5, batch_size=16, verbose=False)
     monkeypatch.undo()
+    history = trainer.history
+    assert history is not None
     assert (history.stop_reason, history.stopped_epoch) == ("interrupted", 3)
     assert [p.name for p in tmp_path.iterdir()] == [LAST_CHECKPOINT_FILE]
     assert read_header(tmp_path / LAST_CHECKPOINT_FILE)["training"]["epoch"] == 2
