@@ -275,3 +275,42 @@ def test_trainer_values_are_checked_by_fit_naming_the_file(
 def test_data_input_shape_needs_no_data(tmp_path: Path) -> None:
     exp = cfg.load_config(write(tmp_path, GOOD.replace('"digits"', '"mnist"', 1)))
     assert cfg.data_input_shape(exp) == (784,)
+
+
+def test_a_validation_split_keeps_the_test_set_out_of_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With data.validation_split the model is chosen on held-out training data
+    and the test set passes through the network once, after training."""
+    text = GOOD.replace(
+        "test_fraction = 0.25", "test_fraction = 0.25\nvalidation_split = 0.2"
+    )
+    path = write(tmp_path, text.replace("epochs = 2", "epochs = 3\neval_every = 1"))
+    exp = cfg.load_config(path)
+    X_test = cfg.load_data(exp, np.float64)[2]
+    test_rows = {row.tobytes() for row in X_test}
+    seen: list[bool] = []
+    forward = NeuralNetwork.forward
+
+    def recording(self, x, inference=False):  # type: ignore[no-untyped-def]
+        rows = np.asarray(x, dtype=np.float64)
+        seen.append(sum(r.tobytes() in test_rows for r in rows) > len(rows) // 2)
+        return forward(self, x, inference)
+
+    monkeypatch.setattr(NeuralNetwork, "forward", recording)
+    history, metrics, _ = cfg.run_experiment(exp, verbose=False, progress=False)
+    test_passes = [i for i, hit in enumerate(seen) if hit]
+    assert test_passes and min(test_passes) > len(seen) - 5  # only at the very end
+    assert metrics["selected_on"] == "validation_split"
+    assert metrics["validation_split"] == 0.2
+    assert metrics["best_val_loss"] == history.best_val_loss
+    assert len(history.epochs) == 3  # evaluated on the validation share each epoch
+
+
+def test_without_a_validation_split_metrics_say_the_test_set_chose(
+    tmp_path: Path,
+) -> None:
+    _, metrics, _ = cfg.run_experiment(
+        write(tmp_path, GOOD), verbose=False, progress=False
+    )
+    assert metrics["selected_on"] == "test" and metrics["validation_split"] is None

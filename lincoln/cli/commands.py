@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,24 +68,47 @@ def _figures(loss: float, acc: float | None) -> str:
     return figures if acc is None else f"test accuracy {acc:.4f}, " + figures
 
 
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (e.g. from a job scheduler) stops training like Ctrl-C does:
+    the best parameters are kept and the run directory is written."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def train(args: argparse.Namespace) -> int:
-    """``lincoln train``: train, report test figures, write a run directory."""
+    """``lincoln train``: train, report test figures, write a run directory.
+
+    Ctrl-C or SIGTERM stop training with the best parameters kept; the run
+    directory is still written and ``main`` exits with 130.
+    """
     path = config_path(args.config)
-    history, metrics, _ = cfg.run_experiment(
-        path,
-        args.out,
-        verbose=not args.quiet,
-        progress=False if args.no_progress else None,
+    with _sigterm_as_interrupt():
+        history, metrics, _ = cfg.run_experiment(
+            path,
+            args.out,
+            verbose=not args.quiet,
+            progress=False if args.no_progress else None,
+        )
+    chosen = (
+        f"; model chosen on {metrics['validation_split']:.0%} of the training data"
+        if metrics["selected_on"] == "validation_split"
+        else "; model chosen on the test set (no data.validation_split)"
     )
     print(
         f"{path.name}: {_figures(metrics['test_loss'], metrics['test_accuracy'])} "
         f"after {metrics['epochs_run']} epochs ({metrics['train_seconds']:.1f} s)"
+        + chosen
     )
     if args.out:
         print(f"run directory: {args.out}")
-    if history.interrupted:
-        print("interrupted: the best parameters were kept", file=sys.stderr)
-        return EXIT_INTERRUPTED
     if history.stop_reason == "non_finite_loss":
         print(
             f"lincoln train: error: the loss became NaN or Inf in epoch "

@@ -49,6 +49,10 @@ SECTIONS: dict[str, dict[str, str]] = {
         "all pixels, the book's), scale (to [0, 1]) or none",
         "test_fraction": "share held out for testing (digits only)",
         "split_seed": "seed of the train/test split (digits only)",
+        "validation_split": "share of the training data held out for validation "
+        "(early stopping and model selection); the test set is then used once, "
+        "after training. Without it the test set is the validation set, as in "
+        "the book",
         "one_hot": "true to give targets as one-hot rows "
         "(needed by mean squared error)",
         "limit_train": "use only the first N training samples",

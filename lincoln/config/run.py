@@ -72,17 +72,20 @@ def run_experiment(
     net = build_network(exp)
     trainer = Trainer(net, build_optimizer(exp))
     X_train, y_train, X_test, y_test, scaler = load_data_and_scaler(exp, net.dtype)
+    # with a validation split the test set stays out of training entirely
+    split = exp.config["data"].get("validation_split")
+    validation = (None, None) if split is not None else (X_test, y_test)
     start = time.perf_counter()
     interrupted: KeyboardInterrupt | None = None
     try:
-        with exp.at("trainer"):
+        with exp.at("trainer"):  # fit names the argument (validation_split too)
             history = trainer.fit(
                 X_train,
                 y_train,
-                X_test,
-                y_test,
+                *validation,
                 verbose=verbose,
                 progress=progress,
+                validation_split=split,
                 **fit_options(exp),
             )
     except KeyboardInterrupt as exc:  # fit kept the best model and its history:
@@ -95,8 +98,15 @@ def run_experiment(
         "config": str(exp.path),
         "test_loss": test_loss,
         "test_accuracy": test_accuracy,
+        # which data chose the kept model: a held-out share of the training
+        # data, or (without data.validation_split) the test set itself
+        "selected_on": "validation_split" if split is not None else "test",
+        "validation_split": split,
+        "best_val_loss": history.best_val_loss,
+        "best_val_accuracy": history.best_val_accuracy,
         "epochs_run": len(history.train_loss),
         "best_epoch": history.best_epoch,
+        "held_epoch": history.held_epoch,
         "stop_reason": history.stop_reason,
         "train_seconds": round(train_time, 3),
         "train_samples": int(len(X_train)),
