@@ -61,7 +61,7 @@ def load_history(source: str | Path) -> History:
     elif not path.exists():
         raise FileNotFoundError(f"{path}: no such run directory or history file")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LincolnError(
             f"{path}: not a history file (invalid JSON: {exc})"

@@ -217,7 +217,7 @@ def predict(args: argparse.Namespace) -> int:
     net = load_model(args.model)
     X = load_array(args.input)
     if args.raw_input:
-        X = prepare_like_training(Path(args.model), X)
+        X = prepare_like_training(Path(args.model), X, str(args.input))
     built_for = net.input_shape
     if built_for is not None and tuple(X.shape) == tuple(built_for):
         X = X[np.newaxis]  # one sample without its batch axis

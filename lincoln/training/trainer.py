@@ -429,7 +429,11 @@ class Trainer:
         """Leave the network with the parameters the rule says, then end the
         callbacks."""
         history = self.history
-        stopped_badly = history.stop_reason in ("non_finite_loss", "interrupted")
+        stopped_badly = history.stop_reason in (
+            "non_finite_loss",
+            "interrupted",
+            "checkpoint_failed",
+        )
         if (self.best.has_best and (self._keeps_best() or stopped_badly)) or (
             # nothing evaluated yet: the initial parameters are the finite ones
             history.stop_reason == "non_finite_loss"
