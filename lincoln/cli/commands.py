@@ -28,7 +28,7 @@ from ..io.rundir import holds_run
 from ..losses import SoftmaxCrossEntropy
 from ..network import NeuralNetwork
 from ..optimizers import SGD
-from ..plotting import MATPLOTLIB_MISSING, plot_history
+from ..plotting import MATPLOTLIB_MISSING, image_format, plot_history
 from ..summary import summary as summary_table
 from ..train import History, Trainer
 from .files import config_path, load_array, load_model, prepare_like_training
@@ -154,7 +154,9 @@ def plot(args: argparse.Namespace) -> int:
         # the one line the user needs, not the ImportError's own wording
         print(f"lincoln plot {MATPLOTLIB_MISSING}", file=sys.stderr)
         return EXIT_ERROR
-    print(f"wrote {out}")
+    fmt = image_format(out)  # written at exactly OUT; say so if OUT does not
+    named = out.suffix[1:].lower() == fmt
+    print(f"wrote {out}" + ("" if named else f" (a {fmt.upper()} image)"))
     return 0
 
 

@@ -85,20 +85,31 @@ class Standardizer:
 
     def raw_mismatch(self, X: Any) -> str | None:
         """Why ``X`` does not look like the raw data :meth:`record_raw` saw
-        (already scaled or standardized, or of another scale), else None."""
+        (already scaled or standardized, or of another scale), else None.
+
+        Samples look prepared if they span under a tenth of the raw range, go
+        below a raw range starting at 0 or more, or (for raw data whose mean is
+        clearly above 0) have a mean near 0; they are of another scale if they
+        reach half the raw range beyond it.
+        """
         X = np.asarray(X, dtype=np.float64)
         if self.raw is None or X.size == 0 or not np.all(np.isfinite(X)):
             return None
-        low, high = float(X.min()), float(X.max())
-        raw_low, raw_high = self.raw["min"], self.raw["max"]
-        span = raw_high - raw_low
+        raw = self.raw
+        span = raw["max"] - raw["min"]
         if not span > 0:
             return None
+        low, high, mean = float(X.min()), float(X.max()), float(X.mean())
         seen = f"values in [{low:.4g}, {high:.4g}], but the training data's raw values "
-        seen += f"were in [{raw_low:.4g}, {raw_high:.4g}]"
-        if 0 < high - low < 0.1 * span:
+        seen += f"were in [{raw['min']:.4g}, {raw['max']:.4g}]"
+        positive = raw["min"] >= 0 and raw["mean"] > 0.5 * raw["std"]
+        if (
+            0 < high - low < 0.1 * span
+            or (raw["min"] >= 0 and low < raw["min"] - 0.01 * span)
+            or (positive and abs(mean) < 0.1 * raw["mean"])
+        ):
             return f"{seen}: they look already prepared (scaled or standardized)"
-        if low < raw_low - 0.5 * span or high > raw_high + 0.5 * span:
+        if low < raw["min"] - 0.5 * span or high > raw["max"] + 0.5 * span:
             return f"{seen}: they are not on the same scale"
         return None
 
@@ -127,7 +138,9 @@ class Standardizer:
                     scaler.raw = {k: float(data[f"raw_{k}"]) for k in _RAW}
                 return scaler
         except FileNotFoundError:
-            raise
+            raise DataError(
+                f"{path}: not a saved Standardizer (no such file)"
+            ) from None
         except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
             why = "empty file" if isinstance(exc, EOFError) else f"corrupt: {exc}"
             raise DataError(f"{path}: not a saved Standardizer ({why})") from None
