@@ -578,3 +578,19 @@ def test_gradcheck_rtol_alone_cannot_pass_a_loose_check(
     assert cli.main(argv) == 1
     err = capsys.readouterr().err
     assert "error ratio" in err and "(rtol 1e-12, atol 1e-15)" in err
+
+
+def test_out_that_is_the_current_folder_is_refused(
+    tmp_path: Path,
+    config: Path,
+    no_data: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for out in (".", str(work), str(tmp_path), "sub/.."):
+        assert train(str(config), "--out", out, "--force") == 1
+        assert "is the current folder or one holding it" in one_error_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.toml", "work"]

@@ -84,10 +84,10 @@ def run_experiment(
             restoring the best parameters; the run directory is written first.
     """
     exp = experiment if isinstance(experiment, Experiment) else load_config(experiment)
-    if out is not None:
-        check_run_dir(out, force=force)
     net = build_network(exp)
     trainer = Trainer(net, build_optimizer(exp))
+    if out is not None:  # before any data is loaded: fail in a second, not an hour
+        check_run_dir(out, force=force)
     X_train, y_train, X_test, y_test, scaler = load_data_and_scaler(exp, net.dtype)
     # with a validation split the test set stays out of training entirely
     split = exp.config["data"].get("validation_split")

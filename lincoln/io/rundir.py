@@ -46,6 +46,8 @@ def holds_run(folder: Path) -> bool:
 
 def _refusal(out: Path, force: bool) -> str | None:
     """Why ``out`` may not be replaced by a new run (None: it may)."""
+    if out.name in ("", ".", "..") or Path.cwd().is_relative_to(out.resolve()):
+        return "is the current folder or one holding it; give a new folder's name"
     if not out.exists():
         return None
     if not out.is_dir():
