@@ -594,3 +594,23 @@ def test_out_that_is_the_current_folder_is_refused(
         assert train(str(config), "--out", out, "--force") == 1
         assert "is the current folder or one holding it" in one_error_line(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.toml", "work"]
+
+
+def test_a_disk_full_before_the_run_directory_is_begun_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lincoln.io.rundir import PartialWriteError, write_run_dir_atomically
+
+    real_mkdir = Path.mkdir
+
+    def full(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.name.endswith(".tmpdir"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    out = tmp_path / "run"
+    files = [("model.npz", lambda p: p.write_bytes(b"x"))]
+    with pytest.raises(PartialWriteError, match=f"{out} not written: cannot create"):
+        write_run_dir_atomically(out, files)
+    assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,7 @@ from .._files import create_temp, fsync_folder, remove_stale_temps, temp_sibling
 from ..errors import LincolnError
 
 __all__ = [
+    "PartialWriteError",
     "RUN_FILES",
     "holds_run",
     "check_run_dir",
@@ -37,6 +38,10 @@ RUN_FILES = (
     "history.json",
     "history.csv",
 )
+
+
+class PartialWriteError(LincolnError):
+    """A run directory could not be completed (e.g. a full disk)."""
 
 
 def holds_run(folder: Path) -> bool:
@@ -162,10 +167,6 @@ def _install(tmp: Path, out: Path, force: bool) -> bool:
     return True
 
 
-class PartialWriteError(LincolnError):
-    """A run directory could not be completed (e.g. a full disk)."""
-
-
 def write_run_dir_atomically(
     out: str | os.PathLike[str],
     files: list[tuple[str, Callable[[Path], object]]],
@@ -193,7 +194,13 @@ def write_run_dir_atomically(
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out.parent)
     tmp = temp_sibling(out, "tmpdir")
-    tmp.mkdir()
+    try:
+        tmp.mkdir()
+    except OSError as exc:
+        raise PartialWriteError(
+            f"run directory {out} not written: cannot create a folder in "
+            f"{out.parent}: {exc.strerror or exc}"
+        ) from exc
     try:
         for name, write in files:
             try:
