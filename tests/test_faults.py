@@ -140,6 +140,23 @@ def test_out_in_proc_fails_in_under_a_second_before_any_data(
     assert not Path("/proc/foo").exists()
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="needs POSIX permissions that apply (not root)",
+)
+def test_out_in_a_read_only_folder_fails_before_any_data(
+    tmp_path: Path, config: Path, no_data: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    try:
+        assert train(str(config), "--out", str(locked / "run")) == 1
+    finally:
+        locked.chmod(0o755)
+    assert f"--out {locked / 'run'}: cannot write" in one_error_line(capsys)
+    assert list(locked.iterdir()) == []
+
+
 def test_out_below_a_file_or_being_a_file_fails_before_any_data(
     tmp_path: Path, config: Path, no_data: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
