@@ -140,19 +140,26 @@ def test_out_in_proc_fails_in_under_a_second_before_any_data(
     assert not Path("/proc/foo").exists()
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0,
-    reason="needs POSIX permissions that apply (not root)",
-)
 def test_out_in_a_read_only_folder_fails_before_any_data(
-    tmp_path: Path, config: Path, no_data: None, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    config: Path,
+    no_data: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Permissions do not bind root (as CI runs): the folder refuses new entries
+    # the way a read-only one does, with EACCES from mkdir.
     locked = tmp_path / "locked"
-    locked.mkdir(mode=0o555)
-    try:
-        assert train(str(config), "--out", str(locked / "run")) == 1
-    finally:
-        locked.chmod(0o755)
+    locked.mkdir()
+    real_mkdir = Path.mkdir
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        if self.parent == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    assert train(str(config), "--out", str(locked / "run")) == 1
     assert f"--out {locked / 'run'}: cannot write" in one_error_line(capsys)
     assert list(locked.iterdir()) == []
 
