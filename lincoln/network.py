@@ -132,9 +132,15 @@ class NeuralNetwork(LayerBlock):
 
     # -- the training step ------------------------------------------------------
 
+    def _takes_ids(self) -> bool:
+        # an Embedding first layer reads integer ids, which must not become floats
+        return bool(getattr(self.layers[0], "takes_ids", False))
+
     def _prepare(self, X: Any) -> Array:
         X = as_array(X, "NeuralNetwork: the inputs")
-        if X.dtype != self.dtype:
+        if X.dtype.kind in "iu" and self._takes_ids():
+            pass
+        elif X.dtype != self.dtype:
             if X.dtype.kind not in "biuf":
                 raise DataError(
                     f"NeuralNetwork: inputs must be numeric, received dtype {X.dtype}"
@@ -228,7 +234,8 @@ class NeuralNetwork(LayerBlock):
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         """Create the parameters for per-sample inputs of ``input_shape``."""
-        self.forward(np.zeros((1, *input_shape), dtype=self.dtype), inference=True)
+        dtype = np.intp if self._takes_ids() else self.dtype
+        self.forward(np.zeros((1, *input_shape), dtype=dtype), inference=True)
 
     def count_params(self) -> int:
         """Number of scalar parameters (0 before the network is built)."""
