@@ -21,7 +21,7 @@ from .registry import NETWORKS
 from .serialization import load_weights, save
 from .summary import summary as summary_text
 
-__all__ = ["LayerBlock", "NeuralNetwork", "DTYPES"]
+__all__ = ["LayerBlock", "NeuralNetwork", "RNNModel", "DTYPES"]
 
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 
@@ -279,6 +279,46 @@ class NeuralNetwork(LayerBlock):
         if self.built:
             lines.append(f"  total: {self.count_params():,} parameters")
         return "\n".join(lines)
+
+
+class RNNModel(NeuralNetwork):
+    """The book's chapter 6 model: ``RNNModel(layers, sequence_length, vocab_size,
+    loss)``, a network of recurrent layers trained on one-hot characters.
+
+    Args:
+        layers: the layers (the book's ``RNNLayer``, ``LSTMLayer``, ``GRULayer``,
+            or any lincoln layers).
+        sequence_length: characters per training sequence (the trainer reads it).
+        vocab_size: the number of distinct characters.
+        loss: the loss, a :class:`~lincoln.losses.SoftmaxCrossEntropy` over the
+            last axis.
+        seed, dtype: as for :class:`NeuralNetwork`.
+
+    Example:
+        >>> from lincoln.layers import LSTMLayer
+        >>> from lincoln.losses import SoftmaxCrossEntropy
+        >>> mod = RNNModel([LSTMLayer(256, 62)], sequence_length=25, vocab_size=62,
+        ...                loss=SoftmaxCrossEntropy())
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[Layer],
+        sequence_length: int,
+        vocab_size: int,
+        loss: Loss | type[Loss] | None = None,
+        seed: int | None = 1,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__(layers, loss, seed=seed, dtype=dtype)
+        self.sequence_length = check_positive_int(
+            "RNNModel", "sequence_length", sequence_length
+        )
+        self.vocab_size = check_positive_int("RNNModel", "vocab_size", vocab_size)
+
+    def single_step(self, x_batch: Array, y_batch: Array) -> float:
+        """The book's step: forward, loss, backward (the optimizer steps after)."""
+        return self.train_batch(x_batch, y_batch)
 
 
 def _float_dtype(dtype: Any) -> np.dtype[Any]:

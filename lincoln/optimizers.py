@@ -39,6 +39,7 @@ __all__ = [
     "RMSProp",
     "Adam",
     "RegularizedSGD",
+    "RNNOptimizer",
     "OPTIMIZERS",
     "get_optimizer",
     "DECAY_TYPES",
@@ -456,6 +457,31 @@ class RegularizedSGD(Optimizer):
         self, param: Array, grad: Array, state: dict[str, Any], **_: Any
     ) -> None:
         param -= self.lr * grad + self.alpha * param
+
+
+class RNNOptimizer(Optimizer):
+    """The book's chapter 6 optimizer base: ``RNNOptimizer(lr=0.01,
+    gradient_clipping=True)``, every gradient entry clipped to [-2, 2] by default.
+
+    ``model`` is the book's name for the bound network (its trainer sets it).
+    Subclasses write ``_update_rule(self, **kwargs)`` reading ``kwargs["param"]``
+    and ``kwargs["grad"]``, as printed; :class:`SGD` and :class:`AdaGrad` take
+    ``gradient_clipping=True`` too.
+    """
+
+    def __init__(
+        self, lr: float = 0.01, gradient_clipping: bool = True, **options: Any
+    ) -> None:
+        super().__init__(lr, gradient_clipping=gradient_clipping, **options)
+        self.gradient_clipping = bool(gradient_clipping)
+
+    @property
+    def model(self) -> Any:
+        return self.net
+
+    @model.setter
+    def model(self, net: Any) -> None:
+        self.bind(net)
 
 
 def get_optimizer(spec: dict[str, Any] | Optimizer) -> Optimizer:

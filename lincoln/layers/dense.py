@@ -86,9 +86,9 @@ class Dense(Layer):
     def _setup_layer(self, input_: Array) -> None:
         if input_.ndim not in (2, 3):
             raise ShapeError(
-                f"Dense: input must be 2-D (batch, features) or 3-D (batch, steps, "
-                f"features), received shape {input_.shape}; put a Flatten layer "
-                f"first for images"
+                f"Dense: input must be 2-D (batch, features), received shape "
+                f"{input_.shape} (or 3-D (batch, steps, features) for sequences); "
+                f"put a Flatten layer first for images"
             )
         num_in, rng = input_.shape[-1], self.rng()
         shape = (num_in, self.neurons)

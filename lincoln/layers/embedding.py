@@ -80,6 +80,10 @@ class Embedding(Layer):
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (*input_shape, self.dim)
 
+    def __repr__(self) -> str:
+        vocab = f", vocab=<{len(self.vocab)} tokens>" if self.vocab is not None else ""
+        return f"Embedding(vocab_size={self.vocab_size}, dim={self.dim}{vocab})"
+
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"vocab_size": self.vocab_size, "dim": self.dim}
         if self.vocab is not None:

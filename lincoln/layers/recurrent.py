@@ -290,14 +290,17 @@ def reset_states(layers: Iterable[Any]) -> None:
 
 
 @contextmanager
-def carrying_state(layers: Iterable[Any]) -> Iterator[None]:
-    """Within the block, every recurrent layer starts from zeros and then carries
-    its state row by row from call to call (to feed a sequence piece by piece,
-    as sampling does); afterwards policies and states are as before."""
+def carrying_state(layers: Iterable[Any], from_current: bool = False) -> Iterator[None]:
+    """Within the block, every recurrent layer carries its state row by row from
+    call to call (to feed a sequence piece by piece, as sampling does), starting
+    from zeros (or, with ``from_current``, from the state it holds); afterwards
+    policies and states are as before."""
     found = list(recurrent_layers(layers))
     saved = [(layer.carry_state, layer.state) for layer in found]
     for layer in found:
-        layer.carry_state, layer.state = "last", None
+        layer.carry_state = "last"
+        if not from_current:
+            layer.state = None
     try:
         yield
     finally:
