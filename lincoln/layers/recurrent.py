@@ -176,7 +176,8 @@ class Recurrent(Layer):
             )
         self.input_shape = tuple(input_.shape[1:])
         self.input_ = input_
-        z = input_
+        # time-major from here on, so that every step reads contiguous rows
+        z = np.ascontiguousarray(input_.transpose(1, 0, 2))
         for op in self.operations:
             z = op.forward(z, inference)
         batch, steps = input_.shape[:2]
@@ -184,7 +185,7 @@ class Recurrent(Layer):
         step.start(steps, batch)
         state = self._initial_state(batch)
         for t in range(steps):
-            state = step.forward(t, z[:, t], *state)
+            state = step.forward(t, z[t], *state)
         self._keep(state)
         if self.return_sequences:
             out = step.hidden_states().transpose(1, 0, 2).copy()
@@ -204,24 +205,27 @@ class Recurrent(Layer):
         if getattr(output_grad, "shape", None) != self.output.shape:
             raise shape_error(self, "output_grad", self.output.shape, output_grad)
         batch, steps = self.input_.shape[:2]
-        dz = np.empty((batch, steps, self.gates * self.neurons), dtype=self.dtype)
         grads: list[Array] = [
             np.zeros((batch, self.neurons), self.dtype) for _ in range(self.num_states)
         ]
         for t in reversed(range(steps)):
+            # grads[0] is a new array from each step: safe to add into
             if self.return_sequences:
-                grads[0] = grads[0] + output_grad[:, t]
+                grads[0] += output_grad[:, t]
             elif t == steps - 1:
-                grads[0] = grads[0] + output_grad
-            dz[:, t], *grads = self.step.backward(t, *grads)
+                grads[0] += output_grad
+            _, *grads = self.step.backward(t, *grads)
         self.state_grads = tuple(grads)
         step_grads = self.step.finish_backward()
-        grad: Array = dz
+        # the z gradients of all steps, kept time-major by the step: no copies
+        grad: Array | None = self.step.z_grads()
         for op in reversed(self.operations):
-            grad = op.backward(grad)
+            grad = op.backward(grad)  # type: ignore[arg-type]
+        if grad is not None:
+            grad = grad.transpose(1, 0, 2).copy()
         self.input_grad = grad
         self.param_grads = [*(op.param_grad for op in self._param_ops()), *step_grads]
-        return grad
+        return grad  # type: ignore[return-value]
 
     # -- description --------------------------------------------------------------
 

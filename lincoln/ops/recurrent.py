@@ -96,6 +96,12 @@ class _Step(StepOperation):
                 f"of shape (batch, {self.hidden}), received {z.shape} and {h.shape}"
             )
 
+    def z_grads(self) -> Array:
+        """The gradients with respect to ``z`` of every step of the last backward
+        pass, time-major ``(steps, batch, gates * hidden)`` (a view; each step's
+        ``backward`` returned its row)."""
+        return self.dA
+
     def hidden_states(self) -> Array:
         """The outputs of every step, time-major ``(steps, batch, hidden)`` (a view)."""
         return self.H[1:]
