@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
+import tomllib
 
 from lincoln.datasets.text import sample, text_dataset
 from lincoln.layers import layer_from_config
