@@ -11,6 +11,7 @@ ratios are taken between those.
 
     python scripts/bench_rnn.py                  # float32, 20 steps x 5 reps
     python scripts/bench_rnn.py --steps 10 --reps 3
+    OPENBLAS_NUM_THREADS=1 python scripts/bench_rnn.py --torch-threads 1
 
 ``scripts/benchmark.py`` imports :func:`measure_w5` and :func:`verify_w5`.
 """
@@ -101,11 +102,12 @@ class _HandLSTM:
     """The W5 step fused by hand into plain NumPy with preallocated buffers.
 
     Written apart from lincoln's layers (it shares only the gate order
-    i, f, o, g and the initial parameters) as a floor to compare them with.
+    i, f, o, g and the initial parameters) as a floor to compare them with. It
+    works batch-major, the textbook layout: ``x W_x``, ``h W_h``.
     """
 
     def __init__(self, params: list[np.ndarray]) -> None:
-        self.p = params  # E, W_x, b, W_h, W_d, b_d
+        self.p = params  # E, W_x, b, W_h, W_d, b_d in lincoln's shapes
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
         self.t = 0
@@ -119,8 +121,13 @@ class _HandLSTM:
         self.tmp = np.empty((B, 3 * H), dt)
         self.tmpH = np.empty((B, H), dt)
 
-    def forward(self, ids: np.ndarray) -> np.ndarray:
+    def _weights(self) -> list[np.ndarray]:
+        # lincoln stores W_x (G, D), b (G, 1), W_h (G, H); here (D, G), (1, G), (H, G)
         E, Wx, b, Wh, Wd, bd = self.p
+        return [E, Wx.T, b.T, Wh.T, Wd, bd]
+
+    def forward(self, ids: np.ndarray) -> np.ndarray:
+        E, Wx, b, Wh, Wd, bd = self._weights()
         T, B, H = self.A.shape[0], self.A.shape[1], W5["hidden"]
         self.ids = ids.T  # time-major
         self.X = E[self.ids]  # (T, B, D)
@@ -145,7 +152,7 @@ class _HandLSTM:
         return self.Hflat @ Wd + bd[0]  # (T*B, V) logits, time-major
 
     def backward(self, dlogits: np.ndarray) -> list[np.ndarray]:
-        E, Wx, b, Wh, Wd, bd = self.p
+        E, Wx, b, Wh, Wd, bd = self._weights()
         T, B, H = self.A.shape[0], self.A.shape[1], W5["hidden"]
         dWd, dbd = self.Hflat.T @ dlogits, dlogits.sum(0, keepdims=True)
         dHs = (dlogits @ Wd.T).reshape(T, B, H)
@@ -178,7 +185,7 @@ class _HandLSTM:
         db = dA.sum(0, keepdims=True)
         dE = np.zeros_like(E)
         np.add.at(dE, self.ids.reshape(-1), dA @ Wx.T)
-        return [dE, dWx, db, dWh, dWd, dbd]
+        return [dE, dWx.T, db.T, dWh.T, dWd, dbd]
 
     def step(self, ids: np.ndarray, targets: np.ndarray) -> float:
         logits = self.forward(ids)
@@ -256,7 +263,7 @@ def verify_w5(steps: int = 5) -> float:
 
 
 def measure_w5(
-    steps: int = 20, reps: int = 5, dtype: Any = np.float32
+    steps: int = 20, reps: int = 5, dtype: Any = np.float32, torch_threads: int = 2
 ) -> dict[str, float]:
     """Characters per second of each runner (best of ``reps`` interleaved reps)."""
     X, y = w5_data(max(steps, 4))
@@ -265,7 +272,7 @@ def measure_w5(
         "hand": run_hand_w5(X, y, steps, dtype),
     }
     if torch is not None:
-        torch.set_num_threads(2)
+        torch.set_num_threads(torch_threads)
         runners["torch"] = run_torch_w5(X, y, steps, dtype)
     best = {name: float("inf") for name in runners}
     for fn in runners.values():  # warm up caches and BLAS threads
@@ -287,11 +294,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20, help="steps per repetition")
     parser.add_argument("--reps", type=int, default=5, help="interleaved repetitions")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=2,
+        help="torch's threads (NumPy's BLAS follows OPENBLAS_NUM_THREADS)",
+    )
     args = parser.parse_args(argv)
     diff = verify_w5()
     if diff > 1e-8:
         raise SystemExit(f"W5: lincoln and the hand-written LSTM disagree by {diff}")
-    r = measure_w5(args.steps, args.reps, np.dtype(args.dtype))
+    r = measure_w5(args.steps, args.reps, np.dtype(args.dtype), args.torch_threads)
     t = r.get("torch")
     print(
         f"lincoln {lincoln.__version__}, numpy {np.__version__}, "

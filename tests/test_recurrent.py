@@ -25,8 +25,7 @@ from lincoln.layers.recurrent import (
 )
 from lincoln.losses import SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
-from lincoln.ops.recurrent import GRUStep, LSTMStep, RNNStep
-from lincoln.ops.sequence import SequenceBiasAdd, SequenceWeightMultiply
+from lincoln.ops.recurrent import GateBias, GateProjection, GRUStep, LSTMStep, RNNStep
 
 LAYERS = [RNN, LSTM, GRU]
 STEPS = [RNNStep, LSTMStep, GRUStep]
@@ -48,22 +47,22 @@ def assert_close(analytic: np.ndarray, numerical: np.ndarray, what: str) -> None
 
 @pytest.mark.parametrize("cls", STEPS)
 def test_step_gradients(cls: type[StepOperation], rng: np.random.Generator) -> None:
-    """One step of a 2-step sequence, every input and the recurrent weights."""
+    """Step 1 of a 2-step sequence: every input and the recurrent weights."""
     B, H = 3, 4
-    step = cls(rng.standard_normal((H, cls.gates * H)) * 0.5)
-    inputs = [rng.standard_normal((B, cls.gates * H))]
-    inputs += [rng.standard_normal((B, H)) for _ in cls.input_names[1:]]
-    gs = [rng.standard_normal((B, H)) for _ in cls.output_names]
+    step = cls(rng.standard_normal((cls.gates * H, H)) * 0.5)
+    inputs = [rng.standard_normal((cls.gates * H, B))]
+    inputs += [rng.standard_normal((H, B)) for _ in cls.input_names[1:]]
+    gs = [rng.standard_normal((H, B)) for _ in cls.output_names]
 
     def f(_: np.ndarray) -> float:
         step.start(2, B)
+        step.Hb[0] = 0.0  # step 0 is not run: its state takes no part
         outs = step.forward(1, *inputs)
         return float(sum(np.sum(g * o) for g, o in zip(gs, outs, strict=True)))
 
     f(inputs[0])
     grads = step.backward(1, *gs)
-    # a step's gradient share counts once the sequence is finished: step 0 gave none
-    step.dA[0] = 0.0
+    step.dZ[:, 0] = 0.0  # nor does its gradient share
     (w_grad,) = step.finish_backward()
     for name, x, g in zip(cls.input_names, inputs, grads, strict=True):
         assert_close(g, numerical_gradient(f, x), f"{cls.__name__} d{name}")
@@ -71,23 +70,36 @@ def test_step_gradients(cls: type[StepOperation], rng: np.random.Generator) -> N
 
 
 def test_step_checks_its_arguments(rng: np.random.Generator) -> None:
-    step = LSTMStep(np.zeros((4, 16)))
+    step = LSTMStep(np.zeros((16, 4)))
     step.start(1, 2)
     with pytest.raises(ShapeError, match="expected 3 inputs"):
-        step.forward(0, np.zeros((2, 16)), np.zeros((2, 4)))
+        step.forward(0, np.zeros((16, 2)), np.zeros((4, 2)))
     with pytest.raises(ShapeError, match="z of shape"):
-        step.forward(0, np.zeros((2, 12)), np.zeros((2, 4)), np.zeros((2, 4)))
-    step.forward(0, np.zeros((2, 16)), np.zeros((2, 4)), np.zeros((2, 4)))
+        step.forward(0, np.zeros((12, 2)), np.zeros((4, 2)), np.zeros((4, 2)))
+    step.forward(0, np.zeros((16, 2)), np.zeros((4, 2)), np.zeros((4, 2)))
     with pytest.raises(ShapeError, match="gradient of c"):
-        step.backward(0, np.zeros((2, 4)), np.zeros((3, 4)))
+        step.backward(0, np.zeros((4, 2)), np.zeros((4, 3)))
     with pytest.raises(ShapeError, match="W_h must have shape"):
-        GRUStep(np.zeros((4, 16)))
+        GRUStep(np.zeros((16, 4)))
 
 
-@pytest.mark.parametrize("op_cls", [SequenceWeightMultiply, SequenceBiasAdd])
-def test_sequence_ops_gradients(op_cls: type, rng: np.random.Generator) -> None:
-    param = rng.standard_normal((5, 3) if op_cls is SequenceWeightMultiply else (1, 5))
-    check_operation(op_cls(param), rng.standard_normal((2, 4, 5)))
+def test_gate_projection_gradients(rng: np.random.Generator) -> None:
+    check_operation(
+        GateProjection(rng.standard_normal((6, 5))), rng.standard_normal((4, 2, 5))
+    )
+
+
+def test_gate_bias_gradients(rng: np.random.Generator) -> None:
+    """GateBias adds in place, so each pass gets a fresh copy of the input."""
+    op, x = GateBias(rng.standard_normal((6, 1))), rng.standard_normal((6, 4, 2))
+    g = rng.standard_normal(x.shape)
+
+    def f(_: np.ndarray) -> float:
+        return float(np.sum(g * op.forward(x.copy())))
+
+    f(x)
+    assert np.array_equal(op.backward(g), g)
+    assert_close(op.param_grad, numerical_gradient(f, op.param), "GateBias param")
 
 
 # -- the layers -----------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Recurrent layers: RNN, LSTM and GRU, with backpropagation through time.
 
 A recurrent layer projects the inputs of all steps at once (one matrix
-product, :class:`~lincoln.ops.sequence.SequenceWeightMultiply` and a bias),
-then runs its step operation (:mod:`lincoln.ops.recurrent`) over the sequence;
+product, :class:`~lincoln.ops.recurrent.GateProjection`, and a bias), then runs
+its step operation (:mod:`lincoln.ops.recurrent`) over the sequence;
 ``backward`` runs the steps back from the last, then through the projection.
+Its parameters are ``W_x (gates * hidden, features)``, ``b (gates * hidden, 1)``
+and ``W_h (gates * hidden, hidden)``, gates in the order of the step.
 
 Carried state: with ``carry_state="last"`` each sequence of a batch starts from
 the final state of the same row of the previous batch (a batch of another size
@@ -24,8 +26,7 @@ import numpy as np
 
 from ..base import Array
 from ..errors import ConfigError, ShapeError, check_choice, shape_error
-from ..ops.recurrent import STEPS
-from ..ops.sequence import SequenceBiasAdd, SequenceWeightMultiply
+from ..ops.recurrent import STEPS, GateBias, GateProjection
 from ..registry import LAYERS
 from .base import Layer, check_weight_init, init_weights
 
@@ -104,18 +105,19 @@ class Recurrent(Layer):
     # -- building -----------------------------------------------------------------
 
     def _weights(self, rng: np.random.Generator, D: int) -> tuple[Array, Array, Array]:
+        """``W_x (G, D)``, ``W_h (G, H)`` and ``b (G, 1)`` with ``G = gates * H``."""
         H, G = self.neurons, self.gates * self.neurons
         if self.weight_scale is not None:
             s = self.weight_scale
             draw = [
-                rng.standard_normal(shape) * s for shape in ((D, G), (H, G), (1, G))
+                rng.standard_normal(shape) * s for shape in ((G, D), (G, H), (G, 1))
             ]
             return draw[0], draw[1], draw[2]
-        W_x = init_weights(rng, (D, G), self.weight_init, D, H, np.float64)
-        W_h = np.concatenate([_orthogonal(rng, H) for _ in range(self.gates)], axis=1)
-        b = np.zeros((1, G))
+        W_x = init_weights(rng, (D, G), self.weight_init, D, H, np.float64).T
+        W_h = np.concatenate([_orthogonal(rng, H) for _ in range(self.gates)], axis=1).T
+        b = np.zeros((G, 1))
         if self.kind == "lstm":
-            b[0, H : 2 * H] = 1.0  # remember by default (Jozefowicz et al., 2015)
+            b[H : 2 * H] = 1.0  # remember by default (Jozefowicz et al., 2015)
         return W_x, W_h, b
 
     def _setup_layer(self, input_: Array) -> None:
@@ -126,7 +128,7 @@ class Recurrent(Layer):
                 f"integer ids"
             )
         W_x, W_h, b = self._weights(self.rng(), input_.shape[2])
-        self.operations = [SequenceWeightMultiply(W_x), SequenceBiasAdd(b)]
+        self.operations = [GateProjection(W_x), GateBias(b)]
         self.step = STEPS[self.kind](np.ascontiguousarray(W_h, dtype=self.dtype))
 
     def build(self, input_: Array) -> None:
@@ -176,21 +178,20 @@ class Recurrent(Layer):
             )
         self.input_shape = tuple(input_.shape[1:])
         self.input_ = input_
-        # time-major from here on, so that every step reads contiguous rows
-        z = np.ascontiguousarray(input_.transpose(1, 0, 2))
+        z = np.ascontiguousarray(input_.transpose(1, 0, 2))  # time-major
         for op in self.operations:
-            z = op.forward(z, inference)
+            z = op.forward(z, inference)  # (gates * hidden, steps, batch)
         batch, steps = input_.shape[:2]
         step = self.step
         step.start(steps, batch)
-        state = self._initial_state(batch)
+        state = tuple(s.T for s in self._initial_state(batch))  # feature-major
         for t in range(steps):
-            state = step.forward(t, z[t], *state)
-        self._keep(state)
+            state = step.forward(t, z[:, t], *state)
+        self._keep(tuple(s.T for s in state))
         if self.return_sequences:
             out = step.hidden_states().transpose(1, 0, 2).copy()
         else:
-            out = state[0].copy()
+            out = state[0].T.copy()
         self.output = out
         return out
 
@@ -206,18 +207,18 @@ class Recurrent(Layer):
             raise shape_error(self, "output_grad", self.output.shape, output_grad)
         batch, steps = self.input_.shape[:2]
         grads: list[Array] = [
-            np.zeros((batch, self.neurons), self.dtype) for _ in range(self.num_states)
+            np.zeros((self.neurons, batch), self.dtype) for _ in range(self.num_states)
         ]
         for t in reversed(range(steps)):
             # grads[0] is a new array from each step: safe to add into
             if self.return_sequences:
-                grads[0] += output_grad[:, t]
+                grads[0] += output_grad[:, t].T
             elif t == steps - 1:
-                grads[0] += output_grad
+                grads[0] += output_grad.T
             _, *grads = self.step.backward(t, *grads)
-        self.state_grads = tuple(grads)
+        self.state_grads = tuple(g.T for g in grads)
         step_grads = self.step.finish_backward()
-        # the z gradients of all steps, kept time-major by the step: no copies
+        # the z gradients of all steps, gate-major as the projection made them
         grad: Array | None = self.step.z_grads()
         for op in reversed(self.operations):
             grad = op.backward(grad)  # type: ignore[arg-type]

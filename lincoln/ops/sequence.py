@@ -60,20 +60,27 @@ class SequenceBiasAdd(ParamOperation):
 
     Args:
         B: bias of shape ``(1, features)``.
+        in_place: add into the input array and return it, saving an array as
+            large as the input; only for an input that nobody else reads (a
+            recurrent layer's fresh input projection).
 
     Shape:
         input_ ``(batch, ..., features)`` -> output of the same shape.
     """
 
-    def __init__(self, B: Array) -> None:
+    def __init__(self, B: Array, in_place: bool = False) -> None:
         if np.ndim(B) != 2 or np.shape(B)[0] != 1:
             raise ShapeError(
                 f"SequenceBiasAdd: B must have shape (1, features), received shape "
                 f"{np.shape(B)}"
             )
         super().__init__(B)
+        self.in_place = in_place
 
     def _output(self) -> Array:
+        if self.in_place:
+            self.input_ += self.param[0]
+            return self.input_
         return self.input_ + self.param[0]
 
     def _input_grad(self, output_grad: Array) -> Array:
