@@ -16,13 +16,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tomllib
 
 from lincoln.datasets.text import sample, text_dataset
 from lincoln.layers import layer_from_config
 from lincoln.losses import get_loss
 from lincoln.network import NeuralNetwork
 from lincoln.optimizers import get_optimizer
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "charlm_lstm.toml"
 
