@@ -56,10 +56,25 @@ from .gradcheck import (
     check_operation,
     numerical_gradient,
 )
-from .layers import AvgPool2D, BatchNorm, Conv2D, Dense, Flatten, Layer, MaxPool2D
+from .layers import (
+    GRU,
+    LSTM,
+    RNN,
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Embedding,
+    Flatten,
+    GRULayer,
+    Layer,
+    LSTMLayer,
+    MaxPool2D,
+    RNNLayer,
+)
 from .losses import Loss, MeanSquaredError, SoftmaxCrossEntropy
 from .metrics import accuracy, mae, rmse
-from .network import LayerBlock, NeuralNetwork
+from .network import LayerBlock, NeuralNetwork, RNNModel
 from .ops import (
     AvgPool2DOp,
     BatchNormalize,
@@ -86,11 +101,12 @@ from .optimizers import (
     Optimizer,
     RegularizedSGD,
     RMSProp,
+    RNNOptimizer,
     SGDMomentum,
 )
 from .registry import ACTIVATIONS, LAYERS, LOSSES, NETWORKS, OPTIMIZERS, Registry
 from .serialization import Checkpoint, load, load_checkpoint, save, save_checkpoint
-from .train import History, Trainer
+from .train import History, RNNTrainer, Trainer
 
 __all__ = [
     "__version__",
@@ -141,6 +157,16 @@ __all__ = [
     "BatchNorm",
     "NeuralNetwork",
     "LayerBlock",
+    "RNNModel",
+    "RNNTrainer",
+    "RNNOptimizer",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "Embedding",
+    "RNNLayer",
+    "LSTMLayer",
+    "GRULayer",
     "Loss",
     "MeanSquaredError",
     "SoftmaxCrossEntropy",

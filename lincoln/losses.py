@@ -67,11 +67,12 @@ class Loss:
             )
         return self.input_grad
 
+    def _numeric_target(self, target: Any) -> Array:
+        what = f"{type(self).__name__}: target"
+        return check_numeric(as_array(target, what), what)
+
     def _check_target(self, prediction: Array, target: Any) -> Array:
-        target = check_numeric(
-            as_array(target, f"{type(self).__name__}: target"),
-            f"{type(self).__name__}: target",
-        )
+        target = self._numeric_target(target)
         if target.shape != prediction.shape:
             raise ShapeError(
                 f"{type(self).__name__}: target must have the prediction's shape "
@@ -113,10 +114,7 @@ class MeanSquaredError(Loss):
         self.normalize = bool(normalize)
 
     def _check_target(self, prediction: Array, target: Any) -> Array:
-        target = check_numeric(
-            as_array(target, f"{type(self).__name__}: target"),
-            f"{type(self).__name__}: target",
-        )
+        target = self._numeric_target(target)
         if target.ndim == 1 and prediction.ndim == 2 and prediction.shape[1] == 1:
             target = target.reshape(-1, 1)
         if target.dtype != prediction.dtype and target.dtype.kind in "biuf":
@@ -170,7 +168,10 @@ class SoftmaxCrossEntropy(Loss):
     ``(softmax(x) - t) / batch``.
 
     Targets are one-hot rows ``(N, K)`` or integer labels ``(N,)`` (``(N, 1)``
-    label columns are accepted and flattened).
+    label columns are accepted and flattened). An N-D prediction
+    ``(batch, steps, K)`` is taken row by row over its last axis, with targets
+    ``(batch, steps)`` or ``(batch, steps, K)``; the loss is the mean over
+    all rows (nats per step).
 
     Args:
         eps: kept for the book's signature; the log-softmax needs no clipping.
@@ -186,6 +187,34 @@ class SoftmaxCrossEntropy(Loss):
         self.softmax_preds: Array = None  # type: ignore[assignment]  # set by _output
         self._labels: Array | None = None
         self._rows = np.arange(0)
+        self._nd_shape: tuple[int, ...] = ()
+
+    def forward(self, prediction: Array, target: Array) -> float:
+        """The mean cross-entropy over every row of ``prediction`` (over every
+        sample and step of a ``(batch, steps, classes)`` prediction, whose
+        targets are ``(batch, steps)`` integer labels or one-hot rows)."""
+        prediction = np.asarray(prediction)
+        self._nd_shape = prediction.shape
+        if prediction.ndim > 2:
+            k = prediction.shape[-1]
+            target = as_array(target, "SoftmaxCrossEntropy: target")
+            if target.shape == prediction.shape:
+                target = target.reshape(-1, k)
+            elif target.shape == prediction.shape[:-1]:
+                target = target.reshape(-1)
+            else:
+                raise ShapeError(
+                    f"SoftmaxCrossEntropy: target must be one-hot with shape "
+                    f"{prediction.shape} or integer labels with shape "
+                    f"{prediction.shape[:-1]}, received shape {target.shape}"
+                )
+            prediction = prediction.reshape(-1, k)
+        return super().forward(prediction, target)
+
+    def backward(self) -> Array:
+        """dL/d(prediction), shaped like the prediction of the last ``forward``."""
+        self.input_grad = super().backward().reshape(self._nd_shape)
+        return self.input_grad
 
     def _check_target(self, prediction: Array, target: Any) -> Array:
         target = as_array(target, "SoftmaxCrossEntropy: target")

@@ -29,7 +29,7 @@ from .registry import NETWORKS
 from .serialization import load_weights, save
 from .summary import summary as summary_text
 
-__all__ = ["LayerBlock", "NeuralNetwork", "DTYPES"]
+__all__ = ["LayerBlock", "NeuralNetwork", "RNNModel", "DTYPES"]
 
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 
@@ -140,9 +140,15 @@ class NeuralNetwork(LayerBlock):
 
     # -- the training step ------------------------------------------------------
 
+    def _takes_ids(self) -> bool:
+        # an Embedding first layer reads integer ids, which must not become floats
+        return bool(getattr(self.layers[0], "takes_ids", False))
+
     def _prepare(self, X: Any) -> Array:
         X = as_array(X, "NeuralNetwork: the inputs")
-        if X.dtype != self.dtype:
+        if X.dtype.kind in "iu" and self._takes_ids():
+            pass
+        elif X.dtype != self.dtype:
             if X.dtype.kind not in "biuf":
                 raise DataError(
                     f"NeuralNetwork: inputs must be numeric, received dtype {X.dtype}"
@@ -236,7 +242,8 @@ class NeuralNetwork(LayerBlock):
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         """Create the parameters for per-sample inputs of ``input_shape``."""
-        self.forward(np.zeros((1, *input_shape), dtype=self.dtype), inference=True)
+        dtype = np.intp if self._takes_ids() else self.dtype
+        self.forward(np.zeros((1, *input_shape), dtype=dtype), inference=True)
 
     def count_params(self) -> int:
         """Number of scalar parameters (0 before the network is built)."""
@@ -280,6 +287,46 @@ class NeuralNetwork(LayerBlock):
         if self.built:
             lines.append(f"  total: {self.count_params():,} parameters")
         return "\n".join(lines)
+
+
+class RNNModel(NeuralNetwork):
+    """The book's chapter 6 model: ``RNNModel(layers, sequence_length, vocab_size,
+    loss)``, a network of recurrent layers trained on one-hot characters.
+
+    Args:
+        layers: the layers (the book's ``RNNLayer``, ``LSTMLayer``, ``GRULayer``,
+            or any lincoln layers).
+        sequence_length: characters per training sequence (the trainer reads it).
+        vocab_size: the number of distinct characters.
+        loss: the loss, a :class:`~lincoln.losses.SoftmaxCrossEntropy` over the
+            last axis.
+        seed, dtype: as for :class:`NeuralNetwork`.
+
+    Example:
+        >>> from lincoln.layers import LSTMLayer
+        >>> from lincoln.losses import SoftmaxCrossEntropy
+        >>> mod = RNNModel([LSTMLayer(256, 62)], sequence_length=25, vocab_size=62,
+        ...                loss=SoftmaxCrossEntropy())
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[Layer],
+        sequence_length: int,
+        vocab_size: int,
+        loss: Loss | type[Loss] | None = None,
+        seed: int | None = 1,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__(layers, loss, seed=seed, dtype=dtype)
+        self.sequence_length = check_positive_int(
+            "RNNModel", "sequence_length", sequence_length
+        )
+        self.vocab_size = check_positive_int("RNNModel", "vocab_size", vocab_size)
+
+    def single_step(self, x_batch: Array, y_batch: Array) -> float:
+        """The book's step: forward, loss, backward (the optimizer steps after)."""
+        return self.train_batch(x_batch, y_batch)
 
 
 def _unshare_activation(layer: Layer, seen: set[int]) -> None:

@@ -6,6 +6,7 @@ The loop lives in :mod:`lincoln.training`; this module re-exports it.
 
 from __future__ import annotations
 
+from .book_rnn import RNNTrainer
 from .training import (
     BEST_MODEL_FILE,
     LAST_CHECKPOINT_FILE,
@@ -29,6 +30,7 @@ from .training import (
 
 __all__ = [
     "Trainer",
+    "RNNTrainer",
     "History",
     "check_data",
     "sample_shape_mismatch",

@@ -4,6 +4,7 @@ from .digits import load_digits
 from .idx import read_idx, write_idx
 from .mnist import load_fashion_mnist, load_mnist
 from .preprocessing import Standardizer, one_hot, standardize, train_test_split
+from .text import Vocabulary, load_text, sample, text_dataset
 
 __all__ = [
     "load_digits",
@@ -15,4 +16,8 @@ __all__ = [
     "standardize",
     "Standardizer",
     "train_test_split",
+    "Vocabulary",
+    "load_text",
+    "sample",
+    "text_dataset",
 ]

@@ -12,11 +12,14 @@ from typing import Any
 
 from ..registry import LAYERS
 from .base import Layer
+from .book import GRULayer, GRUNode, LSTMLayer, LSTMNode, RNNLayer, RNNNode
 from .conv import Conv2D
 from .dense import Dense
+from .embedding import Embedding
 from .init import WEIGHT_INITS, init_weights
 from .normalization import BatchNorm
 from .pooling import AvgPool2D, MaxPool2D
+from .recurrent import GRU, LSTM, RNN, carrying_state, reset_states
 from .reshape import Flatten
 
 __all__ = [
@@ -27,6 +30,18 @@ __all__ = [
     "AvgPool2D",
     "Flatten",
     "BatchNorm",
+    "Embedding",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "reset_states",
+    "carrying_state",
+    "RNNLayer",
+    "LSTMLayer",
+    "GRULayer",
+    "RNNNode",
+    "LSTMNode",
+    "GRUNode",
     "LAYERS",
     "WEIGHT_INITS",
     "init_weights",

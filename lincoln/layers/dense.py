@@ -1,4 +1,4 @@
-"""The fully connected layer."""
+"""The fully connected layer (also applied at every step of a sequence)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,29 @@ from ..errors import ShapeError
 from ..ops.activations import ACTIVATIONS, Sigmoid, get_activation
 from ..ops.dense import BiasAdd, WeightMultiply
 from ..ops.dropout import Dropout
+from ..ops.sequence import SequenceBiasAdd, SequenceWeightMultiply
 from ..registry import LAYERS
 from .base import Layer
 from .init import check_weight_init, child_generator, init_weights
 
-__all__ = ["Dense"]
+__all__ = ["Dense", "follow_sequence_length"]
+
+
+def follow_sequence_length(layer: Layer, input_: Array, ndim: int) -> None:
+    """Let a layer built on sequences take any number of steps afterwards.
+
+    A layer checks each input against the shape of its first one; for an
+    ``ndim``-D input ``(batch, steps, ...)`` only the axes after ``steps`` must
+    match, so the sequence length it was built for is updated to this input's.
+    """
+    shape = layer.input_shape
+    if (
+        not layer.first
+        and shape is not None
+        and input_.ndim == ndim == len(shape) + 1
+        and tuple(input_.shape[2:]) == shape[1:]
+    ):
+        layer.input_shape = tuple(input_.shape[1:])
 
 
 @LAYERS.register("dense")
@@ -34,7 +52,10 @@ class Dense(Layer):
             ``"he"``.
 
     Shape:
-        input_ ``(batch, in_features)`` -> output ``(batch, neurons)``.
+        input_ ``(batch, in_features)`` -> output ``(batch, neurons)``;
+        input_ ``(batch, steps, in_features)`` -> output ``(batch, steps,
+        neurons)``, the same weights at every step (any number of steps once
+        built).
 
     Raises:
         ConfigError: a non-positive ``neurons``, an unknown ``weight_init`` or
@@ -64,22 +85,36 @@ class Dense(Layer):
         self.weight_init = check_weight_init("Dense", weight_init)
 
     def _setup_layer(self, input_: Array) -> None:
-        if input_.ndim != 2:
+        if input_.ndim not in (2, 3):
             raise ShapeError(
                 f"Dense: input must be 2-D (batch, features), received shape "
-                f"{input_.shape}; put a Flatten layer first for images"
+                f"{input_.shape} (or 3-D (batch, steps, features) for sequences); "
+                f"put a Flatten layer first for images"
             )
-        num_in, rng = input_.shape[1], self.rng()
+        num_in, rng = input_.shape[-1], self.rng()
         shape = (num_in, self.neurons)
         W = init_weights(rng, shape, self.weight_init, num_in, self.neurons, self.dtype)
         B = init_weights(
             rng, (1, self.neurons), self.weight_init, num_in, self.neurons, self.dtype
         )
         self.params = [W, B]
-        self.operations = [WeightMultiply(W), BiasAdd(B), self.activation]
+        if input_.ndim == 3:
+            self.operations = [SequenceWeightMultiply(W), SequenceBiasAdd(B)]
+        else:
+            self.operations = [WeightMultiply(W), BiasAdd(B)]
+        self.operations.append(self.activation)
         if self.dropout < 1.0:
             self._dropout.rng = child_generator(rng)
             self.operations.append(self._dropout)
+
+    def forward(self, input_: Array, inference: bool = False) -> Array:
+        follow_sequence_length(self, input_, 3)
+        return super().forward(input_, inference)
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(input_shape) == 2:
+            return (input_shape[0], self.neurons)
+        return (self.neurons,)
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {

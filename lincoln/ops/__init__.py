@@ -4,9 +4,12 @@ from .activations import LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .conv import BiasAdd2D, Conv2D_Op, Conv2DOp
 from .dense import BiasAdd, WeightMultiply
 from .dropout import Dropout
+from .embedding import EmbeddingLookup
 from .normalization import BatchNormalize, Scale, Shift
 from .pooling import AvgPool2DOp, MaxPool2DOp
+from .recurrent import GRUStep, LSTMStep, RNNStep
 from .reshape import FlattenOp
+from .sequence import SequenceBiasAdd, SequenceWeightMultiply
 
 __all__ = [
     "WeightMultiply",
@@ -26,4 +29,10 @@ __all__ = [
     "BatchNormalize",
     "Scale",
     "Shift",
+    "EmbeddingLookup",
+    "SequenceWeightMultiply",
+    "SequenceBiasAdd",
+    "RNNStep",
+    "LSTMStep",
+    "GRUStep",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..registry import OPTIMIZERS
 from .base import DECAY_TYPES, Optimizer
-from .book import RegularizedSGD
+from .book import RegularizedSGD, RNNOptimizer
 from .rules import SGD, AdaGrad, Adam, RMSProp, SGDMomentum
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "RMSProp",
     "Adam",
     "RegularizedSGD",
+    "RNNOptimizer",
     "OPTIMIZERS",
     "get_optimizer",
     "DECAY_TYPES",

@@ -1,4 +1,5 @@
-"""The book's own extra optimizer: SGD with weight shrinkage (chapter 4)."""
+"""The book's own extra optimizers: SGD with weight shrinkage (chapter 4) and
+the recurrent chapter's base with gradient clipping on (chapter 6)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from typing import Any
 
 from ..base import Array
 from ..registry import OPTIMIZERS
-from .base import unit_interval
+from .base import Optimizer, unit_interval
 from .rules import SGD
 
-__all__ = ["RegularizedSGD"]
+__all__ = ["RegularizedSGD", "RNNOptimizer"]
 
 
 @OPTIMIZERS.register("regularized_sgd")
@@ -31,3 +32,28 @@ class RegularizedSGD(SGD):
         self, param: Array, grad: Array, state: dict[str, Any], **_: Any
     ) -> None:
         param -= self.lr * grad + self.alpha * param
+
+
+class RNNOptimizer(Optimizer):
+    """The book's chapter 6 optimizer base: ``RNNOptimizer(lr=0.01,
+    gradient_clipping=True)``, every gradient entry clipped to [-2, 2] by default.
+
+    ``model`` is the book's name for the bound network (its trainer sets it).
+    Subclasses write ``_update_rule(self, **kwargs)`` reading ``kwargs["param"]``
+    and ``kwargs["grad"]``, as printed; :class:`~lincoln.optimizers.SGD` and
+    :class:`~lincoln.optimizers.AdaGrad` take ``gradient_clipping=True`` too.
+    """
+
+    def __init__(
+        self, lr: float = 0.01, gradient_clipping: bool = True, **options: Any
+    ) -> None:
+        super().__init__(lr, gradient_clipping=gradient_clipping, **options)
+        self.gradient_clipping = bool(gradient_clipping)
+
+    @property
+    def model(self) -> Any:
+        return self.net
+
+    @model.setter
+    def model(self, net: Any) -> None:
+        self.bind(net)
