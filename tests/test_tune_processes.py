@@ -9,17 +9,23 @@ never skipped.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+from collections import Counter
 from pathlib import Path
 
 import optuna
 import pytest
 from tune_helpers import (
+    ROOT,
     PostgresUnavailable,
     finish,
     postgres_server,
     small_config,
     small_space,
     start_tune,
+    tune_command,
 )
 
 from lincoln.tune import storage_url
@@ -105,3 +111,53 @@ def test_a_postgresql_server_holds_a_study_two_commands_share(tmp_path: Path) ->
             )
     except PostgresUnavailable as exc:
         pytest.fail(f"the PostgreSQL test could not run: {exc}")
+
+
+def test_ctrl_c_stops_every_process_and_keeps_the_finished_trials(
+    tmp_path: Path,
+) -> None:
+    config, space, out = small_config(tmp_path), small_space(tmp_path), tmp_path / "o"
+    command = tune_command(
+        str(config),
+        "--space",
+        str(space),
+        "--trials",
+        "500",
+        "--jobs",
+        "2",
+        "--out",
+        str(out),
+        "--pruner",
+        "none",
+    )
+    # a session of its own: Ctrl-C in a terminal reaches its whole process group
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    finished = 0
+    for line in process.stdout:
+        finished += line.startswith("trial ")
+        if finished == 4:
+            break
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "lincoln tune: interrupted" in err
+    trials = optuna.load_study(
+        study_name="small", storage=storage_url(None, out)
+    ).trials
+    states = Counter(t.state.name for t in trials)
+    assert set(states) <= {"COMPLETE", "FAIL"} and states["COMPLETE"] >= 4
+    assert len(trials) < 500
+    assert all(
+        t.user_attrs.get("error") == "interrupted"
+        for t in trials
+        if t.state.name == "FAIL"
+    )
+    assert len((out / "trials.csv").read_text().splitlines()) == len(trials) + 1

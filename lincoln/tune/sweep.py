@@ -33,6 +33,7 @@ from .trial import METRICS, Objective, check_space, default_metric
 __all__ = ["tune", "prepare_sweep", "run_trials", "TrialPrinter", "EXIT_INTERRUPTED"]
 
 EXIT_INTERRUPTED = 130
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def prepare_sweep(
@@ -172,8 +173,58 @@ def run_trials(sweep: Sweep, trials: int, study: optuna.Study | None = None) -> 
         sweep.trials_folder,
         sweep.seed,
     )
-    printer = [TrialPrinter(sweep.metric)] if sweep.verbose else []
-    study.optimize(objective, n_trials=trials, callbacks=printer)
+    interrupts = _Interrupts()
+    callbacks: list[Any] = [TrialPrinter(sweep.metric)] if sweep.verbose else []
+    with interrupts.handling():
+        study.optimize(
+            interrupts.wrap(objective),
+            n_trials=trials,
+            callbacks=[*callbacks, interrupts.after_trial],
+        )
+
+
+class _Interrupts:
+    """Ctrl-C (or SIGTERM) in a trial stops it at once, and Optuna records it
+    as failed; one that arrives while Optuna talks to the storage between
+    trials is held until that is done, so that no trial is left "running"."""
+
+    def __init__(self) -> None:
+        self.in_trial = False
+        self.pending = False
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.in_trial:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signal handlers can only be set from the main thread
+            return
+        previous = [signal.signal(s, self._handler) for s in _STOP_SIGNALS]
+        try:
+            yield
+        finally:
+            for number, handler in zip(_STOP_SIGNALS, previous, strict=True):
+                signal.signal(number, handler)
+
+    def wrap(self, objective: Objective) -> Any:
+        def interruptible(trial: optuna.Trial) -> float:
+            self.in_trial = True
+            try:
+                if self.pending:  # came while Optuna created this trial
+                    trial.set_user_attr("error", "interrupted")
+                    raise KeyboardInterrupt
+                return objective(trial)
+            finally:
+                self.in_trial = False
+
+        return interruptible
+
+    def after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        if self.pending:  # the trial is stored: now stop
+            raise KeyboardInterrupt
 
 
 class TrialPrinter:

@@ -147,6 +147,13 @@ class Objective:
         self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __call__(self, trial: optuna.Trial) -> float:
+        try:
+            return self._run(trial)
+        except KeyboardInterrupt:
+            trial.set_user_attr("error", "interrupted")
+            raise
+
+    def _run(self, trial: optuna.Trial) -> float:
         values = self.space.suggest(trial)
         config = self.space.apply(self.exp.config, values)
         self._record_start(trial, config)
@@ -158,9 +165,6 @@ class Objective:
         except ConfigError as exc:  # a combination of values the file cannot take
             trial.set_user_attr("error", str(exc))
             return math.nan
-        except KeyboardInterrupt:
-            trial.set_user_attr("error", "interrupted")
-            raise
         trial.set_user_attr("epochs_run", len(history.train_loss))
         trial.set_user_attr("best_epoch", history.best_epoch)
         trial.set_user_attr("stop_reason", history.stop_reason)
