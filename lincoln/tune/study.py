@@ -27,10 +27,17 @@ from optuna.samplers import BaseSampler, TPESampler
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from ..errors import ConfigError
+from ..errors import ConfigError, LincolnError
 from .pruning import make_pruner
 
-__all__ = ["Sweep", "TrialSeededSampler", "open_study", "storage_url", "STUDY_FILE"]
+__all__ = [
+    "Sweep",
+    "TrialSeededSampler",
+    "open_study",
+    "storage_url",
+    "shown_url",
+    "STUDY_FILE",
+]
 
 STUDY_FILE = "study.db"  # the default study, in the output folder
 
@@ -143,6 +150,7 @@ def _sqlite_engine(url: str) -> dict[str, Any]:
     ``synchronous=NORMAL`` makes a commit cost no disk flush (a crash of the
     process loses nothing; a power cut may lose the last trials)."""
     path = url.removeprefix("sqlite:///")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
 
     def connect() -> sqlite3.Connection:
         connection = sqlite3.connect(path, timeout=120, check_same_thread=False)
@@ -153,18 +161,33 @@ def _sqlite_engine(url: str) -> dict[str, Any]:
     return {"creator": connect}
 
 
+def shown_url(url: str) -> str:
+    """``url`` with its password, if any, as ``***`` (for messages)."""
+    try:
+        return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:
+        return url
+
+
 def _storage(url: str) -> optuna.storages.RDBStorage:
     """The RDB storage at ``url``; processes starting at the same moment may
-    race to create its tables, so a failed first connection is retried."""
+    race to create its tables, so a failed first connection is retried.
+
+    Raises:
+        LincolnError: the database cannot be reached or its driver is missing.
+    """
     engine = _sqlite_engine(url) if url.startswith("sqlite:///") else {}
-    for attempt in range(10):
+    for attempt in range(5):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine)
-        except sqlalchemy.exc.SQLAlchemyError:
-            if attempt == 9:
-                raise
+        except ImportError as exc:
+            raise LincolnError(
+                f"the study at {shown_url(url)} needs a database driver: {exc}"
+            ) from None
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             time.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")
+    raise LincolnError(f"cannot open the study at {shown_url(url)}: {reason}")
 
 
 def open_study(sweep: Sweep) -> optuna.Study:
@@ -192,9 +215,11 @@ def open_study(sweep: Sweep) -> optuna.Study:
     stored = study.user_attrs.get("metric")
     if (stored or sweep.metric) != sweep.metric or study.direction != expected:
         what = stored or f"to {study.direction.name.lower()}"
+        where = shown_url(sweep.storage)
+        advice = f", or --metric {stored}" if stored else ""
         raise ConfigError(
-            f"study {sweep.study_name!r} in {sweep.storage} optimizes {what}, not "
-            f"{sweep.metric}: give another --study name, or --metric {stored}"
+            f"study {sweep.study_name!r} in {where} optimizes {what}, not "
+            f"{sweep.metric}: give another --study name{advice}"
         )
     if stored is None:
         study.set_user_attr("metric", sweep.metric)

@@ -27,7 +27,7 @@ from ..errors import ConfigError, LincolnError, check_positive_int
 from .pruning import PRUNERS
 from .report import write_reports
 from .space import load_space
-from .study import Sweep, open_study, storage_url
+from .study import Sweep, open_study, shown_url, storage_url
 from .trial import METRICS, Objective, check_space, default_metric
 
 __all__ = ["tune", "prepare_sweep", "run_trials", "TrialPrinter", "EXIT_INTERRUPTED"]
@@ -66,7 +66,7 @@ def prepare_sweep(
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, received {seed!r}")
-    check_space(space_file, exp, metric, out / "trials")
+    check_space(space_file, exp, metric)
     return Sweep(
         config=exp.path,
         space=space_file.path,
@@ -155,7 +155,7 @@ def tune(
 
 def _start_line(sweep: Sweep, study: optuna.Study, trials: int, jobs: int) -> str:
     done = len(study.get_trials(deepcopy=False))
-    where = f"{sweep.study_name!r} in {sweep.storage}"
+    where = f"{sweep.study_name!r} in {shown_url(sweep.storage)}"
     what = (
         f"continuing study {where} ({done} trials so far)" if done else f"study {where}"
     )

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import socket
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -97,28 +98,28 @@ def default_metric(exp: Experiment) -> str:
     return "val_accuracy" if is_classifier(build_network(exp)) else "val_loss"
 
 
-def check_space(space: SearchSpace, exp: Experiment, metric: str, folder: Path) -> None:
+def check_space(space: SearchSpace, exp: Experiment, metric: str) -> None:
     """Check, before the first trial, that each edge of each range (each choice
-    of a categorical) makes a valid experiment of ``exp``; candidate files are
-    written in ``folder``.
+    of a categorical) makes a valid experiment of ``exp``.
 
     Raises:
         ConfigError: naming the search-space file, the key and the value.
     """
     check_experiment(exp, metric)
-    candidate = folder / exp.path.name
-    for parameter in space.parameters:
-        for value in parameter.bounds():
-            config = space.apply(exp.config, {parameter.key: value})
-            try:
-                check_experiment(write_experiment(config, candidate), metric)
-            except ConfigError as exc:
-                reason = str(exc).removeprefix(f"{candidate}: ")
-                raise space.error(
-                    parameter.key,
-                    f"the value {value!r} does not fit {exp.path}: {reason}",
-                ) from None
-    candidate.unlink(missing_ok=True)
+    # candidates in a folder of this process's own: sweeps start side by side
+    with tempfile.TemporaryDirectory(prefix="lincoln-tune-") as folder:
+        candidate = Path(folder) / exp.path.name
+        for parameter in space.parameters:
+            for value in parameter.bounds():
+                config = space.apply(exp.config, {parameter.key: value})
+                try:
+                    check_experiment(write_experiment(config, candidate), metric)
+                except ConfigError as exc:
+                    reason = str(exc).removeprefix(f"{candidate}: ")
+                    raise space.error(
+                        parameter.key,
+                        f"the value {value!r} does not fit {exp.path}: {reason}",
+                    ) from None
 
 
 class Objective:
