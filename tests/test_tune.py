@@ -11,11 +11,18 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
-from tune_helpers import DIGITS_CONFIG, DIGITS_SPACE, ROOT, small_config, small_space
+from tune_helpers import (
+    DIGITS_CONFIG,
+    DIGITS_SPACE,
+    ROOT,
+    free_port,
+    small_config,
+    small_space,
+)
 
 from lincoln import cli
 from lincoln.config import load_config, run_experiment
-from lincoln.errors import ConfigError
+from lincoln.errors import ConfigError, LincolnError
 from lincoln.network import NeuralNetwork
 from lincoln.tune import dumps, load_space, parse_key, tune
 
@@ -300,3 +307,20 @@ def test_twenty_trials_on_digits_match_or_beat_the_default_config(
     baseline = default["best_val_accuracy"]
     print(f"digits: sweep {study.best_value:.4f}, default {baseline:.4f}")
     assert study.best_value >= baseline
+
+
+def test_an_unreachable_database_is_one_line_without_its_password(
+    tmp_path: Path,
+) -> None:
+    url = f"postgresql://lincoln:secret@127.0.0.1:{free_port()}/sweeps"
+    with pytest.raises(
+        LincolnError, match=r"cannot open the study at .*lincoln:\*\*\*@"
+    ):
+        tune(
+            small_config(tmp_path),
+            small_space(tmp_path),
+            1,
+            out=tmp_path,
+            storage=url,
+            verbose=False,
+        )

@@ -15,7 +15,7 @@ from .files import config_path
 
 __all__ = ["add_arguments", "run", "SIGNATURE", "SUMMARY", "DESCRIPTION", "EXAMPLES"]
 
-SIGNATURE = "[CONFIG] --space SPACE.toml [--trials N] [--storage URL] [--jobs K]"
+SIGNATURE = "[CONFIG] --space SPACE.toml [--trials N]"
 SUMMARY = "search hyperparameters with Optuna (tune extra)"
 DESCRIPTION = (
     "Run N trials of the experiment file CONFIG, each with values drawn from the "
