@@ -35,6 +35,7 @@ from .. import config as cfg
 from ..config import data_input_shape
 from ..errors import LincolnError
 from . import commands
+from . import tune as tune_command
 from .commands import EXIT_ERROR, EXIT_INTERRUPTED
 from .files import SOURCE_ROOT, default_config_path, load_model
 from .parser import build_parser
@@ -64,6 +65,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gradcheck": commands.gradcheck,
     "export": commands.export,
     "benchmark": _benchmark,
+    "tune": tune_command.run,
 }
 
 

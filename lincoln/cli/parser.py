@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._version import __version__
+from . import tune as tune_command
 
 __all__ = ["build_parser", "COMMANDS", "EXIT_CODES"]
 
@@ -275,6 +276,14 @@ COMMANDS = (
             "lincoln benchmark -- --help    (the script's own options)",
         ),
         _add_benchmark,
+    ),
+    Command(
+        "tune",
+        tune_command.SIGNATURE,
+        tune_command.SUMMARY,
+        tune_command.DESCRIPTION,
+        tune_command.EXAMPLES,
+        tune_command.add_arguments,
     ),
 )
 
