@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 
 from lincoln import config as cfg
 from lincoln.cli import build_parser, default_config_path
+from lincoln.registry import ACTIVATIONS, LAYERS, LOSSES, NETWORKS, OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -73,8 +75,15 @@ class _Runs:
 
 
 @pytest.fixture(scope="module")
-def runs() -> _Runs:
-    return _Runs()
+def runs() -> Iterator[_Runs]:
+    """The pages register their own classes (an activation, a layer, ...): the
+    registries are put back as they were when the pages have run."""
+    registries = (ACTIVATIONS, LAYERS, LOSSES, OPTIMIZERS, NETWORKS)
+    saved = [dict(registry) for registry in registries]
+    yield _Runs()
+    for registry, classes in zip(registries, saved, strict=True):
+        registry.clear()
+        registry.update(classes)
 
 
 @pytest.mark.parametrize(("path", "index"), CASES)
