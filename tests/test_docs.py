@@ -4,6 +4,8 @@ The blocks of one file run in order in one namespace (a later block may use
 names an earlier one defined), each in a fresh working folder per file, so a
 block that writes files writes them there. Blocks that cannot run on their own
 (shell commands, file contents, fragments) use another fence language.
+docs/ecosystem.md's blocks run in tests/test_ecosystem_docs.py (it needs the
+sklearn and onnx extras), not here; its links and commands are checked here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from lincoln.registry import ACTIVATIONS, LAYERS, LOSSES, NETWORKS, OPTIMIZERS
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 FILES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+# pages whose python blocks another test module runs
+RUN_ELSEWHERE = {DOCS / "ecosystem.md": "tests/test_ecosystem_docs.py"}
 
 # a fence opening a block, its language, its body, and the closing fence
 FENCE = re.compile(r"^```([\w+-]*)[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -48,8 +52,14 @@ def rel(path: Path) -> str:
 CASES = [
     pytest.param(path, index, id=f"{rel(path)}:{line}")
     for path in FILES
+    if path not in RUN_ELSEWHERE
     for index, (line, _) in enumerate(blocks(path.read_text(encoding="utf-8")))
 ]
+
+
+def test_pages_run_elsewhere_are_run_there() -> None:
+    for page, module in RUN_ELSEWHERE.items():
+        assert page.name in (ROOT / module).read_text(encoding="utf-8"), module
 
 
 def test_block_extraction_keeps_order_languages_and_line_numbers() -> None:
@@ -105,7 +115,10 @@ def test_python_block_runs(
         # blank lines first, so that a traceback points at the page's own line
         compiled = compile("\n" * (line - 1) + code, str(path), "exec")
         done[0] += 1
-        exec(compiled, namespace)
+        try:
+            exec(compiled, namespace)
+        except KeyboardInterrupt:  # would stop the whole test session
+            pytest.fail(f"{rel(path)}:{line}: a block let KeyboardInterrupt out")
 
 
 def _targets(path: Path) -> list[str]:
