@@ -220,6 +220,7 @@ _BESIDE_THE_CHAIN = {
     "conv": "layers",
     "pooling": "layers",
     "normalization": "layers",
+    "reshape": "losses",  # the book's path for Flatten: after layers
 }
 
 
