@@ -191,7 +191,7 @@ def test_the_readme_setup_commands_are_the_documented_ones() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     sh = "".join(code for _, code in blocks(readme, "sh"))
     assert (
-        'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" '
+        'python3 -m venv .venv && .venv/bin/pip install -e ".[dev,sklearn,onnx]" '
         "&& .venv/bin/lincoln train" in sh
     )
     assert ".venv/bin/python -m pytest -q" in sh
