@@ -31,6 +31,9 @@ __all__ = [
     "check_seed",
     "as_array",
     "check_finite",
+    "check_numeric",
+    "check_float_dtype",
+    "check_labels",
 ]
 
 
@@ -249,3 +252,63 @@ def check_finite(
         first = np.unravel_index(int(np.argmax(bad)), bad.shape)
         message += f" (first at index {tuple(int(i) for i in first)})"
     raise DataError(message)
+
+
+def check_numeric(array: np.ndarray, what: str) -> np.ndarray:
+    """``array`` if its dtype is numeric (bool, int or float).
+
+    Raises:
+        DataError: e.g. ``MeanSquaredError: target must be numeric, received
+            dtype <U1``.
+    """
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"{what} must be numeric, received dtype {array.dtype}")
+    return array
+
+
+def check_labels(labels: np.ndarray, num_classes: int, owner: str) -> np.ndarray:
+    """Class labels as integers in ``[0, num_classes)`` (whole floats are
+    converted).
+
+    Raises:
+        DataError: non-integer labels, or labels outside the range, naming it.
+    """
+    if labels.dtype.kind not in "iu":
+        if (
+            labels.dtype.kind == "f"
+            and np.all(np.isfinite(labels))
+            and np.all(labels == np.round(labels))
+        ):
+            labels = labels.astype(np.int64)
+        else:
+            raise DataError(
+                f"{owner}: labels must be integers 0..{num_classes - 1}, received "
+                f"dtype {labels.dtype}"
+            )
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= num_classes:
+            raise DataError(
+                f"{owner}: labels must be in [0, {num_classes}) to fit the network's "
+                f"{num_classes} outputs, received labels from {lo} to {hi}"
+            )
+    return labels
+
+
+def check_float_dtype(owner: str, dtype: Any) -> np.dtype[Any]:
+    """``dtype`` as a NumPy dtype if it is float32 or float64.
+
+    Raises:
+        ConfigError: e.g. ``NeuralNetwork: dtype must be float32 or float64,
+            received dtype='int8'``.
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    # (compared by kind and size: np.dtype(None) == None would say float64)
+    if dt is None or dt.kind != "f" or dt.itemsize not in (4, 8):
+        raise ConfigError(
+            f"{owner}: dtype must be float32 or float64, received dtype={dtype!r}"
+        )
+    return dt

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .base import Array, as_array
-from .errors import DataError, ShapeError, shape_error
+from .errors import ShapeError, check_labels, check_numeric, shape_error
 from .registry import LOSSES
 
 __all__ = [
@@ -68,7 +68,10 @@ class Loss:
         return self.input_grad
 
     def _check_target(self, prediction: Array, target: Any) -> Array:
-        target = _numeric(self, target)
+        target = check_numeric(
+            as_array(target, f"{type(self).__name__}: target"),
+            f"{type(self).__name__}: target",
+        )
         if target.shape != prediction.shape:
             raise ShapeError(
                 f"{type(self).__name__}: target must have the prediction's shape "
@@ -92,17 +95,6 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
-def _numeric(loss: Loss, target: Any) -> Array:
-    """``target`` as a numeric array, or a DataError naming the loss."""
-    target = as_array(target, f"{type(loss).__name__}: target")
-    if target.dtype.kind not in "biuf":
-        raise DataError(
-            f"{type(loss).__name__}: target must be numeric, received dtype "
-            f"{target.dtype}"
-        )
-    return target
-
-
 @LOSSES.register("mean_squared_error")
 class MeanSquaredError(Loss):
     """Squared error summed over outputs, averaged over the batch (the book's MSE).
@@ -121,7 +113,10 @@ class MeanSquaredError(Loss):
         self.normalize = bool(normalize)
 
     def _check_target(self, prediction: Array, target: Any) -> Array:
-        target = _numeric(self, target)
+        target = check_numeric(
+            as_array(target, f"{type(self).__name__}: target"),
+            f"{type(self).__name__}: target",
+        )
         if target.ndim == 1 and prediction.ndim == 2 and prediction.shape[1] == 1:
             target = target.reshape(-1, 1)
         if target.dtype != prediction.dtype and target.dtype.kind in "biuf":
@@ -208,7 +203,7 @@ class SoftmaxCrossEntropy(Loss):
                     f"SoftmaxCrossEntropy: {n} predictions but {target.shape[0]} labels"
                 )
             if self.check_targets or target.dtype.kind not in "iu":
-                target = _check_labels(target, k, "SoftmaxCrossEntropy")
+                target = check_labels(target, k, "SoftmaxCrossEntropy")
             self._labels = target
             return target
         self._labels = None
@@ -256,29 +251,6 @@ class SoftmaxCrossEntropy(Loss):
             grad -= t
         grad *= np.asarray(1.0 / n, dtype=grad.dtype)
         return grad
-
-
-def _check_labels(labels: Array, num_classes: int, owner: str) -> Array:
-    if labels.dtype.kind not in "iu":
-        if (
-            labels.dtype.kind == "f"
-            and np.all(np.isfinite(labels))
-            and np.all(labels == np.round(labels))
-        ):
-            labels = labels.astype(np.int64)
-        else:
-            raise DataError(
-                f"{owner}: labels must be integers 0..{num_classes - 1}, received "
-                f"dtype {labels.dtype}"
-            )
-    if labels.size:
-        lo, hi = int(labels.min()), int(labels.max())
-        if lo < 0 or hi >= num_classes:
-            raise DataError(
-                f"{owner}: labels must be in [0, {num_classes}) to fit the network's "
-                f"{num_classes} outputs, received labels from {lo} to {hi}"
-            )
-    return labels
 
 
 LOSSES.register("mse", MeanSquaredError)

@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 
 from .base import Array, Operation, as_array, check_finite
-from .errors import ConfigError, DataError, ShapeError, check_positive_int, check_seed
+from .errors import (
+    ConfigError,
+    DataError,
+    ShapeError,
+    check_float_dtype,
+    check_positive_int,
+    check_seed,
+)
 from .layers import Layer
 from .losses import Loss, MeanSquaredError
 from .registry import NETWORKS
@@ -120,7 +127,7 @@ class NeuralNetwork(LayerBlock):
             )
         self.loss = loss
         self.seed = check_seed("NeuralNetwork", seed)
-        self.dtype = _float_dtype(dtype)
+        self.dtype = check_float_dtype("NeuralNetwork", dtype)
         children = np.random.SeedSequence(self.seed).spawn(len(self.layers))
         seen: set[int] = set()
         for layer, child in zip(self.layers, children, strict=True):
@@ -273,18 +280,6 @@ class NeuralNetwork(LayerBlock):
         if self.built:
             lines.append(f"  total: {self.count_params():,} parameters")
         return "\n".join(lines)
-
-
-def _float_dtype(dtype: Any) -> np.dtype[Any]:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt is None or dt not in DTYPES.values():
-        raise ConfigError(
-            f"NeuralNetwork: dtype must be float32 or float64, received dtype={dtype!r}"
-        )
-    return dt  # type: ignore[return-value]
 
 
 def _unshare_activation(layer: Layer, seen: set[int]) -> None:

@@ -21,10 +21,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ._files import atomic_write
 from .errors import LincolnError
 from .train import History
 
-__all__ = ["plot_history", "load_history", "MATPLOTLIB_MISSING"]
+__all__ = ["plot_history", "load_history", "image_format", "MATPLOTLIB_MISSING"]
 
 MATPLOTLIB_MISSING = "needs matplotlib: pip install 'lincoln[plot]'"
 
@@ -61,7 +62,7 @@ def load_history(source: str | Path) -> History:
     elif not path.exists():
         raise FileNotFoundError(f"{path}: no such run directory or history file")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LincolnError(
             f"{path}: not a history file (invalid JSON: {exc})"
@@ -87,7 +88,9 @@ def plot_history(
 
     Args:
         history: a History, or a run directory / history.json to read it from.
-        path: where to write the image; its suffix picks the format (``.png``).
+        path: where to write the image, at exactly this name (atomically); its
+            suffix picks the format (``.png``, ``.pdf``, ``.svg``, ...), and a
+            name without an image suffix gets PNG (see :func:`image_format`).
         title: the figure's title (default: the run directory's name, if any).
         dpi: resolution of the written image.
 
@@ -126,8 +129,22 @@ def plot_history(
     if title or note:
         fig.suptitle(f"{title or ''}{note}".strip())
     if path is not None:
-        fig.savefig(path, dpi=dpi)
+        with atomic_write(path) as fh:
+            fig.savefig(fh, format=image_format(path), dpi=dpi)
     return fig
+
+
+def image_format(path: str | Path) -> str:
+    """The format :func:`plot_history` writes ``path`` in: its suffix if that
+    is an image format matplotlib writes, else ``"png"``."""
+    suffix = Path(path).suffix[1:].lower()
+    return suffix if suffix in _IMAGE_FORMATS else "png"
+
+
+# what matplotlib's Agg canvas writes (FigureCanvasAgg.get_supported_filetypes())
+_IMAGE_FORMATS = frozenset(
+    "eps jpeg jpg pdf pgf png ps raw rgba svg svgz tif tiff webp".split()
+)
 
 
 def _draw_loss(ax: Any, history: History) -> None:

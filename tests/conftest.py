@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
+from lincoln import Dense, NeuralNetwork, Operation, SoftmaxCrossEntropy
 from lincoln.datasets import load_digits, train_test_split
 
 
@@ -87,3 +88,34 @@ def central_difference() -> Callable[..., np.ndarray]:
     that the tests of that module have something to compare it with. Every
     other gradient check goes through lincoln.gradcheck."""
     return _central_difference
+
+
+class UserSquare(Operation):
+    """An operation written the way the book's readers write one: ``_output``
+    and ``_input_grad`` only."""
+
+    def _output(self) -> np.ndarray:
+        return self.input_**2
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        return 2 * self.input_ * output_grad
+
+
+@pytest.fixture
+def user_op() -> Operation:
+    """A fresh user-written operation (:class:`UserSquare`)."""
+    return UserSquare()
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
+def tiny_net(request: pytest.FixtureRequest) -> NeuralNetwork:
+    """A small built classifier (5 features, 4 tanh units, 3 classes), once
+    per dtype."""
+    net = NeuralNetwork(
+        [Dense(4, "tanh"), Dense(3, "linear")],
+        SoftmaxCrossEntropy(),
+        seed=0,
+        dtype=request.param,
+    )
+    net.build((5,))
+    return net

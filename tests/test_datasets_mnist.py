@@ -197,12 +197,26 @@ def test_explicit_path_downloads_only_into_that_path(
 
     monkeypatch.setattr(download, "download_file", offline)
     explicit = tmp_path / "explicit"
+    explicit.mkdir()  # an existing folder is downloaded into (a missing one is not)
     with pytest.raises(DatasetNotFoundError, match="no network") as info:
         load_mnist(explicit)
     assert f"  {explicit} (path=): 0 of 4 files" in str(info.value)
     assert f"into {explicit} failed" in str(info.value)
     assert urls and set(written) == {explicit}
-    assert list(explicit.iterdir()) == []  # created to download into, no leftovers
+    assert list(explicit.iterdir()) == []  # no leftovers
+
+
+def test_a_missing_explicit_path_is_never_created(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _usual_places_full(monkeypatch, tmp_path)
+    urls: list[str] = []
+    monkeypatch.setattr(download, "download_file", lambda url, dest: urls.append(url))
+    typo = tmp_path / "nonexistent" / "typo"
+    with pytest.raises(DatasetNotFoundError, match="does not exist") as info:
+        load_mnist(typo)
+    assert f"  {typo} (path=): no such folder" in str(info.value)
+    assert not (tmp_path / "nonexistent").exists() and urls == []
 
 
 def test_nonexistent_path_ignores_the_installed_fashion_mnist() -> None:

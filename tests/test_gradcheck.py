@@ -8,7 +8,7 @@ every geometry of ``geometries.CONV_GEOMETRIES``, BiasAdd2D, FlattenOp, both
 pooling operations in every geometry of ``geometries.POOL_GEOMETRIES``,
 BatchNormalize (training and inference), Scale and Shift in dense and conv form,
 and the losses. Whole networks are checked in test_network.py and
-test_conv_layers.py.
+test_layers_conv.py.
 """
 
 from __future__ import annotations

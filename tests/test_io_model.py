@@ -15,7 +15,8 @@ from lincoln.base import Operation, ParamOperation
 from lincoln.errors import ModelFileError
 from lincoln.io import load, read_header
 from lincoln.layers import LAYERS, Dense, layer_from_config
-from lincoln.layers.base import Layer, child_generator
+from lincoln.layers.base import Layer
+from lincoln.layers.init import child_generator
 from lincoln.losses import Loss, MeanSquaredError, SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
 from lincoln.optimizers import SGD

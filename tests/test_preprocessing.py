@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,45 @@ def test_train_test_split_errors() -> None:
         train_test_split(np.zeros((10, 2)), np.zeros(9))
     with pytest.raises(DataError, match=r"2 samples cannot be split"):
         train_test_split(np.zeros((2, 2)), np.zeros(2), test_fraction=0.1)
+
+
+# -- the raw data's range, kept for predict --raw-input --------------------------------
+
+
+def _mnist_like(rng: np.random.Generator, n: int = 200) -> np.ndarray:
+    """Mostly-zero 0..255 pixels, as MNIST's raw files hold them."""
+    X = rng.integers(0, 256, size=(n, 784)).astype(np.float64)
+    X[rng.random(X.shape) < 0.8] = 0
+    return X
+
+
+def test_raw_mismatch_accepts_raw_samples_and_refuses_prepared_ones(
+    rng: np.random.Generator,
+) -> None:
+    X = _mnist_like(rng)
+    per_feature = Standardizer().fit(X)
+    assert per_feature.raw is not None and per_feature.raw["max"] == 255
+    new = _mnist_like(rng, 5)
+    assert per_feature.raw_mismatch(new) is None
+    assert per_feature.raw_mismatch(new - 1e-7) is None  # rounding is not preparing
+    scaled = new / 255
+    standardized = per_feature.transform(new)
+    global_std = (new - X.mean()) / X.std()
+    for prepared in (scaled, standardized, global_std):
+        message = per_feature.raw_mismatch(prepared)
+        assert message is not None and "look already prepared" in message
+    other_scale = per_feature.raw_mismatch(new * 256)
+    assert other_scale is not None and "not on the same scale" in other_scale
+    assert Standardizer(0.0, 1.0).raw_mismatch(scaled) is None  # nothing recorded
+
+
+def test_the_raw_range_survives_saving(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    scaler = Standardizer(0.0, 255.0).record_raw(_mnist_like(rng))
+    scaler.save(tmp_path / "preprocess.npz")
+    again = Standardizer.load(tmp_path / "preprocess.npz")
+    assert again.raw == scaler.raw
+    # a file written before the range was kept loads, without it
+    np.savez(tmp_path / "old.npz", mean=np.float64(0), std=np.float64(255))
+    assert Standardizer.load(tmp_path / "old.npz").raw is None

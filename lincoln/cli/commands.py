@@ -24,12 +24,13 @@ from .. import config as cfg
 from ..base import ParamOperation
 from ..errors import GradientCheckError, LincolnError, ShapeError
 from ..gradcheck import GradientCheckReport, check_network
+from ..io.rundir import holds_run
 from ..losses import SoftmaxCrossEntropy
 from ..network import NeuralNetwork
 from ..optimizers import SGD
-from ..plotting import MATPLOTLIB_MISSING, plot_history
+from ..plotting import MATPLOTLIB_MISSING, image_format, plot_history
 from ..summary import summary as summary_table
-from ..train import Trainer
+from ..train import History, Trainer
 from .files import config_path, load_array, load_model, prepare_like_training
 
 __all__ = [
@@ -86,29 +87,34 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def train(args: argparse.Namespace) -> int:
     """``lincoln train``: train, report test figures, write a run directory.
 
-    Ctrl-C or SIGTERM stop training with the best parameters kept; the run
-    directory is still written and ``main`` exits with 130.
+    ``--out`` is checked before any data is loaded; the run directory is
+    written as a whole once training ends (replacing a run there only with
+    ``--force``). Ctrl-C or SIGTERM stop training with the best parameters
+    kept; the run directory is still written and ``main`` exits with 130.
     """
     path = config_path(args.config)
+
+    def report(history: History, metrics: dict[str, Any]) -> None:
+        # printed before the run directory is written: a failed write loses nothing
+        print(
+            f"{path.name}: {_figures(metrics['test_loss'], metrics['test_accuracy'])} "
+            f"after {metrics['epochs_run']} epochs ({metrics['train_seconds']:.1f} s)"
+            + _chosen(metrics),
+            flush=True,
+        )
+
+    replaced = args.out is not None and holds_run(Path(args.out))
     with _sigterm_as_interrupt():
-        history, metrics, _ = cfg.run_experiment(
+        history, _, _ = cfg.run_experiment(
             path,
             args.out,
             verbose=not args.quiet,
             progress=False if args.no_progress else None,
+            force=args.force,
+            report=report,
         )
-    chosen = (
-        f"; model chosen on {metrics['validation_split']:.0%} of the training data"
-        if metrics["selected_on"] == "validation_split"
-        else "; model chosen on the test set (no data.validation_split)"
-    )
-    print(
-        f"{path.name}: {_figures(metrics['test_loss'], metrics['test_accuracy'])} "
-        f"after {metrics['epochs_run']} epochs ({metrics['train_seconds']:.1f} s)"
-        + chosen
-    )
     if args.out:
-        print(f"run directory: {args.out}")
+        print(f"run directory: {args.out}" + (" (replaced)" if replaced else ""))
     if history.stop_reason == "non_finite_loss":
         print(
             f"lincoln train: error: the loss became NaN or Inf in epoch "
@@ -118,6 +124,13 @@ def train(args: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
     return 0
+
+
+def _chosen(metrics: dict[str, Any]) -> str:
+    if metrics["selected_on"] == "validation_split":
+        share = metrics["validation_split"]
+        return f"; model chosen on {share:.0%} of the training data"
+    return "; model chosen on the test set (no data.validation_split)"
 
 
 def summary(args: argparse.Namespace) -> int:
@@ -141,7 +154,9 @@ def plot(args: argparse.Namespace) -> int:
         # the one line the user needs, not the ImportError's own wording
         print(f"lincoln plot {MATPLOTLIB_MISSING}", file=sys.stderr)
         return EXIT_ERROR
-    print(f"wrote {out}")
+    fmt = image_format(out)  # written at exactly OUT; say so if OUT does not
+    named = out.suffix[1:].lower() == fmt
+    print(f"wrote {out}" + ("" if named else f" (a {fmt.upper()} image)"))
     return 0
 
 
@@ -204,7 +219,7 @@ def predict(args: argparse.Namespace) -> int:
     net = load_model(args.model)
     X = load_array(args.input)
     if args.raw_input:
-        X = prepare_like_training(Path(args.model), X)
+        X = prepare_like_training(Path(args.model), X, str(args.input))
     built_for = net.input_shape
     if built_for is not None and tuple(X.shape) == tuple(built_for):
         X = X[np.newaxis]  # one sample without its batch axis

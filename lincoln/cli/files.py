@@ -88,11 +88,19 @@ def load_array(path: str | Path) -> np.ndarray:
         raise LincolnError(f"{path}: cannot read the array ({exc})") from None
 
 
-def prepare_like_training(model: Path, X: np.ndarray) -> np.ndarray:
+def prepare_like_training(
+    model: Path, X: np.ndarray, source: str = "INPUT"
+) -> np.ndarray:
     """Raw samples prepared with the run directory's ``preprocess.npz``.
 
+    Raw means as the data set's files hold them, before any scaling or
+    standardizing (0-255 pixels for MNIST, 0-16 for digits). Samples whose
+    values do not look like that (e.g. already scaled to [0, 1]) are refused.
+
     Raises:
-        LincolnError: the run directory has no ``preprocess.npz``.
+        LincolnError: the run directory has no ``preprocess.npz``, or ``X``
+            does not look like the raw training data.
+        DataError: ``preprocess.npz`` is unreadable.
     """
     run_dir = model if model.is_dir() else model.parent
     path = run_dir / PREPROCESS_FILE
@@ -101,4 +109,12 @@ def prepare_like_training(model: Path, X: np.ndarray) -> np.ndarray:
             f"--raw-input: {path} not found; it is written by lincoln train --out "
             f"into the run directory"
         )
-    return Standardizer.load(path).transform(X)
+    scaler = Standardizer.load(path)
+    mismatch = scaler.raw_mismatch(X)
+    if mismatch is not None:
+        raise LincolnError(
+            f"--raw-input: {source} has {mismatch} ({path}); give raw samples, or "
+            f"leave out --raw-input for samples already prepared as the training "
+            f"data was"
+        )
+    return scaler.transform(X)

@@ -49,6 +49,11 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", metavar="DIR", help="write config, history, metrics and the model here"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a run already in --out (once the new run is complete)",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-evaluation lines")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -183,11 +188,13 @@ class Command:
 COMMANDS = (
     Command(
         "train",
-        "[CONFIG] [--out DIR]",
+        "[CONFIG] [--out DIR] [--force]",
         "train the network a config file describes",
         "Train the network CONFIG describes and report test accuracy. --out DIR "
         "writes a run directory: config.toml, history.json, history.csv, "
-        "metrics.json, model.npz.",
+        "metrics.json, model.npz, preprocess.npz. It is checked before training "
+        "and written as a whole once training ends; a run already there is "
+        "replaced only with --force.",
         ("lincoln train configs/digits_mlp.toml --out runs/digits",),
         _add_train,
     ),

@@ -139,6 +139,7 @@ def load_data_and_scaler(
     X_test, y_test = X_test[:limit_test], y_test[:limit_test]
     max_value = _MAX_VALUES[data["name"]]
     scaler = _scaler(data.get("preprocess", "standardize"), flatten, X_train, max_value)
+    scaler.record_raw(X_train)  # saved in preprocess.npz: predict --raw-input checks
     X_train, X_test = scaler.transform(X_train, dtype), scaler.transform(X_test, dtype)
     if data.get("one_hot", False):
         num_classes = int(max(y_train.max(), y_test.max())) + 1

@@ -2,21 +2,23 @@
 
 A run directory holds ``config.toml`` (the file used), ``history.json``,
 ``history.csv``, ``metrics.json``, the trained ``model.npz`` and
-``preprocess.npz`` (the input standardizer).
+``preprocess.npz`` (the input standardizer). Whether it can be written is
+checked before any data is loaded; it is then written as a whole, or not at
+all (:mod:`lincoln.io.rundir`), so its files always belong to one run.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..datasets import Standardizer
-from ..errors import LincolnError
+from ..io.rundir import check_run_dir, write_run_dir_atomically
 from ..metrics import accuracy
 from ..train import History, Trainer
 from .build import build_network, build_optimizer, fit_options, load_data_and_scaler
@@ -53,8 +55,20 @@ def run_experiment(
     *,
     verbose: bool = True,
     progress: bool | None = None,
+    force: bool = False,
+    report: Callable[[History, dict[str, Any]], None] | None = None,
 ) -> tuple[History, dict[str, Any], Trainer]:
     """Train what an experiment describes; write the run directory if ``out``.
+
+    Args:
+        experiment: the experiment, or its file.
+        out: the run directory to write (checked before any data is loaded).
+        verbose, progress: as :meth:`~lincoln.train.Trainer.fit` takes them.
+        force: replace a run already in ``out`` (only once the new one is
+            complete); without it, such an ``out`` is refused before training.
+        report: called with the history and metrics once training and the
+            test evaluation are done, before the run directory is written (so
+            that the figures are shown even if writing fails).
 
     Returns:
         The training history, the final metrics (test loss and accuracy, epochs,
@@ -63,14 +77,17 @@ def run_experiment(
     Raises:
         ConfigError: a value of the file is not valid (naming the file and key;
             ``[trainer]`` values are checked by ``Trainer.fit``).
+        LincolnError: ``out`` cannot be written, or holds a run and not
+            ``force`` (before training); the run directory could not be
+            completed (after: see :func:`write_run_dir`).
         KeyboardInterrupt: only from a ``fit`` that re-raises Ctrl-C after
             restoring the best parameters; the run directory is written first.
     """
     exp = experiment if isinstance(experiment, Experiment) else load_config(experiment)
-    if out is not None and Path(out).exists() and not Path(out).is_dir():
-        raise LincolnError(f"--out {out}: exists and is not a directory")
     net = build_network(exp)
     trainer = Trainer(net, build_optimizer(exp))
+    if out is not None:  # before any data is loaded: fail in a second, not an hour
+        check_run_dir(out, force=force)
     X_train, y_train, X_test, y_test, scaler = load_data_and_scaler(exp, net.dtype)
     # with a validation split the test set stays out of training entirely
     split = exp.config["data"].get("validation_split")
@@ -112,8 +129,10 @@ def run_experiment(
         "train_samples": int(len(X_train)),
         "test_samples": int(len(X_test)),
     }
+    if report is not None:
+        report(history, metrics)
     if out is not None:
-        write_run_dir(Path(out), exp, trainer, history, metrics, scaler)
+        write_run_dir(Path(out), exp, trainer, history, metrics, scaler, force=force)
     if interrupted is not None:
         raise interrupted
     return history, metrics, trainer
@@ -126,14 +145,32 @@ def write_run_dir(
     history: History,
     metrics: dict[str, Any],
     scaler: Standardizer | None = None,
-) -> None:
-    """Write the config used, the history (JSON and CSV), metrics, the model and
-    (given ``scaler``) the input preprocessing as ``preprocess.npz``."""
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(exp.path, out / "config.toml")
-    history.to_json(out / "history.json")
-    history.to_csv(out / "history.csv")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    trainer.net.save(out / "model.npz")
+    force: bool = False,
+) -> bool:
+    """Write the model, (given ``scaler``) the input preprocessing as
+    ``preprocess.npz``, the config used, the metrics and the history (JSON
+    and CSV) as one run directory, replacing a run at ``out`` if ``force``.
+
+    Returns:
+        True if a previous run at ``out`` was replaced.
+
+    Raises:
+        PartialWriteError: a file could not be written (the message names it);
+            ``out`` is as it was, and the files written before it (the model
+            first) are kept beside it.
+        LincolnError: ``out`` holds a run (written while this one trained) and
+            not ``force``: this run is kept beside it (the message says where).
+    """
+    config_text = exp.path.read_bytes()
+    files: list[tuple[str, Callable[[Path], object]]] = [
+        ("model.npz", trainer.net.save),
+    ]
     if scaler is not None:
-        scaler.save(out / PREPROCESS_FILE)
+        files.append((PREPROCESS_FILE, scaler.save))
+    files += [
+        ("config.toml", lambda p: p.write_bytes(config_text)),
+        ("metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=2) + "\n")),
+        ("history.json", history.to_json),
+        ("history.csv", history.to_csv),
+    ]
+    return write_run_dir_atomically(out, files, force=force)

@@ -278,6 +278,14 @@ def _load(
             )
         if path is not None:
             target = Path(path).expanduser()
+            if not target.is_dir():
+                # a typo must not leave folders behind: only an existing
+                # folder is downloaded into
+                why = (
+                    f"Not downloading: {target} does not exist (create it first "
+                    f"to download into it)."
+                )
+                raise DatasetNotFoundError(_not_found(spec, searched, why))
         else:
             target = _cache_root() / spec.folder
         _fetch(spec, target, searched)

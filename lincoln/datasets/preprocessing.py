@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import numbers
 import os
+import zipfile
 from typing import Any
 
 import numpy as np
 
+from .._files import atomic_write
 from ..errors import ConfigError, DataError, check_positive_int, check_real
 
 __all__ = ["one_hot", "standardize", "Standardizer", "train_test_split"]
+
+# the figures of the raw training data a Standardizer keeps (and saves as raw_*)
+_RAW = ("min", "max", "mean", "std")
 
 
 def one_hot(
@@ -53,7 +58,10 @@ class Standardizer:
 
     Features with zero spread are divided by 1, not 0. A fitted standardizer
     can be saved (``save``) and read back (``Standardizer.load``) so that new
-    inputs are prepared exactly as the training data was.
+    inputs are prepared exactly as the training data was. It also keeps the
+    range and scale of the raw data it was fitted on (``raw``: min, max,
+    mean, std; see :meth:`record_raw`), so that :meth:`raw_mismatch` can tell
+    inputs that look already prepared from raw ones.
     """
 
     def __init__(self, mean: Any = None, std: Any = None) -> None:
@@ -61,24 +69,82 @@ class Standardizer:
         self.std: np.ndarray | None = None if std is None else np.asarray(std, float)
         if self.std is not None and not np.all(self.std > 0):
             raise ConfigError("Standardizer: std must be positive")
+        self.raw: dict[str, float] | None = None
+
+    def record_raw(self, X: Any) -> Standardizer:
+        """Remember the min, max, mean and std of the raw data ``X``."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.size:
+            self.raw = {
+                "min": float(X.min()),
+                "max": float(X.max()),
+                "mean": float(X.mean()),
+                "std": float(X.std()),
+            }
+        return self
+
+    def raw_mismatch(self, X: Any) -> str | None:
+        """Why ``X`` does not look like the raw data :meth:`record_raw` saw
+        (already scaled or standardized, or of another scale), else None.
+
+        Samples look prepared if they span under a tenth of the raw range, go
+        below a raw range starting at 0 or more, or (for raw data whose mean is
+        clearly above 0) have a mean near 0; they are of another scale if they
+        reach half the raw range beyond it.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if self.raw is None or X.size == 0 or not np.all(np.isfinite(X)):
+            return None
+        raw = self.raw
+        span = raw["max"] - raw["min"]
+        if not span > 0:
+            return None
+        low, high, mean = float(X.min()), float(X.max()), float(X.mean())
+        seen = f"values in [{low:.4g}, {high:.4g}], but the training data's raw values "
+        seen += f"were in [{raw['min']:.4g}, {raw['max']:.4g}]"
+        positive = raw["min"] >= 0 and raw["mean"] > 0.5 * raw["std"]
+        if (
+            0 < high - low < 0.1 * span
+            or (raw["min"] >= 0 and low < raw["min"] - 0.01 * span)
+            or (positive and abs(mean) < 0.1 * raw["mean"])
+        ):
+            return f"{seen}: they look already prepared (scaled or standardized)"
+        if low < raw["min"] - 0.5 * span or high > raw["max"] + 0.5 * span:
+            return f"{seen}: they are not on the same scale"
+        return None
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write ``mean`` and ``std`` to an ``.npz`` file."""
+        """Write ``mean``, ``std`` (and ``raw``'s figures) to an ``.npz`` file,
+        atomically."""
         if self.mean is None or self.std is None:
             raise RuntimeError("Standardizer.save called before fit")
-        np.savez(path, mean=self.mean, std=self.std)
+        arrays: dict[str, Any] = {"mean": self.mean, "std": self.std}
+        arrays.update({f"raw_{k}": np.float64(v) for k, v in (self.raw or {}).items()})
+        with atomic_write(path) as fh:
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Standardizer:
         """Read what :meth:`save` wrote.
 
         Raises:
-            DataError: the file is not a saved standardizer.
+            DataError: the file is not a saved standardizer (missing entries,
+                empty, truncated or corrupt); one line naming the file.
         """
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls(data["mean"], data["std"])
-        except (OSError, KeyError, ValueError) as exc:
+                scaler = cls(data["mean"], data["std"])
+                if all(f"raw_{k}" in data for k in _RAW):
+                    scaler.raw = {k: float(data[f"raw_{k}"]) for k in _RAW}
+                return scaler
+        except FileNotFoundError:
+            raise DataError(
+                f"{path}: not a saved Standardizer (no such file)"
+            ) from None
+        except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+            why = "empty file" if isinstance(exc, EOFError) else f"corrupt: {exc}"
+            raise DataError(f"{path}: not a saved Standardizer ({why})") from None
+        except (KeyError, ValueError, TypeError) as exc:
             raise DataError(f"{path}: not a saved Standardizer ({exc})") from None
 
     def fit(self, X: Any) -> Standardizer:
@@ -88,6 +154,7 @@ class Standardizer:
                 f"Standardizer.fit: expected (samples, features...), received shape "
                 f"{X.shape}"
             )
+        self.record_raw(X)
         self.mean = X.mean(axis=0)
         std = X.std(axis=0)
         self.std = np.where(std > 0, std, 1.0)

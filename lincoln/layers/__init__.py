@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..registry import LAYERS
-from .base import WEIGHT_INITS, Layer, init_weights
+from .base import Layer
 from .conv import Conv2D
 from .dense import Dense
+from .init import WEIGHT_INITS, init_weights
 from .normalization import BatchNorm
 from .pooling import AvgPool2D, MaxPool2D
 from .reshape import Flatten

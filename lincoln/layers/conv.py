@@ -19,7 +19,8 @@ from ..ops.conv import (
 from ..ops.dropout import Dropout
 from ..ops.reshape import FlattenOp
 from ..registry import LAYERS
-from .base import Layer, check_weight_init, child_generator, init_weights
+from .base import Layer
+from .init import check_weight_init, child_generator, init_weights
 
 __all__ = ["Conv2D"]
 

@@ -10,7 +10,8 @@ from ..ops.activations import ACTIVATIONS, Sigmoid, get_activation
 from ..ops.dense import BiasAdd, WeightMultiply
 from ..ops.dropout import Dropout
 from ..registry import LAYERS
-from .base import Layer, check_weight_init, child_generator, init_weights
+from .base import Layer
+from .init import check_weight_init, child_generator, init_weights
 
 __all__ = ["Dense"]
 

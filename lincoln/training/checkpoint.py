@@ -4,7 +4,10 @@ model and the whole training state; :func:`resume_training` reads it back.
 ``best.npz`` (a model file, ``lincoln.load``) is written whenever validation
 improves and ``last.ckpt.npz`` (network, optimizer, shuffling generator, best
 parameters, history and every callback's ``state_dict``) after every epoch,
-both atomically, through :mod:`lincoln.serialization`.
+both atomically, through :mod:`lincoln.serialization`. The folder is checked
+before the first epoch; a write that fails later (a full disk) stops training
+with ``history.stop_reason == "checkpoint_failed"`` and the best parameters in
+the network, and the error is reported, never swallowed.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ConfigError, ModelFileError
+from ..io.rundir import check_writable_dir
 from ..serialization import load_checkpoint, read_header, save, save_checkpoint
 from .callbacks import Callback
 from .history import History
@@ -62,6 +68,10 @@ class ModelCheckpoint(Callback):
 
     Args:
         dirpath: the folder.
+
+    Attributes:
+        error: the ``OSError`` of a write that failed (training then stopped
+            with ``stop_reason == "checkpoint_failed"``), else None.
     """
 
     def __init__(self, dirpath: str | os.PathLike[str]) -> None:
@@ -70,23 +80,47 @@ class ModelCheckpoint(Callback):
                 f"ModelCheckpoint: dirpath must be a path, received {dirpath!r}"
             )
         self.dirpath = Path(dirpath)
+        self.error: OSError | None = None
 
     def on_train_begin(self, trainer: Trainer) -> None:
-        self.dirpath.mkdir(parents=True, exist_ok=True)
+        # before the first epoch: a folder that cannot be written fails now
+        check_writable_dir(self.dirpath, "checkpoint_dir")
+        self.error = None
 
     def on_evaluate(self, epoch: int, metrics: dict[str, float]) -> None:
         if self.trainer.best.improved:
-            save(self.trainer.net, self.dirpath / BEST_MODEL_FILE)
+            self._write(BEST_MODEL_FILE, lambda p: save(self.trainer.net, p))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         trainer = self.trainer
-        save_checkpoint(
-            self.dirpath / LAST_CHECKPOINT_FILE,
-            trainer.net,
-            trainer.optim,
-            training=training_state(trainer, epoch),
-            best_state=trainer.best.saved,
+        self._write(
+            LAST_CHECKPOINT_FILE,
+            lambda p: save_checkpoint(
+                p,
+                trainer.net,
+                trainer.optim,
+                training=training_state(trainer, epoch),
+                best_state=trainer.best.saved,
+            ),
         )
+
+    def _write(self, name: str, write: Callable[[Path], None]) -> None:
+        """Write one file; if it fails, stop training and say why (the trainer
+        then leaves the best parameters in the network)."""
+        if self.error is not None:
+            return
+        try:
+            write(self.dirpath / name)
+        except OSError as exc:
+            self.error = exc
+            message = (
+                f"Training stopped: cannot write checkpoint "
+                f"{exc.filename or self.dirpath / name}: {exc.strerror or exc}; "
+                f"the best parameters are kept in the network"
+            )
+            self.trainer.stop("checkpoint_failed", message, level=logging.WARNING)
+            if not self.trainer.verbose:
+                warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     def __repr__(self) -> str:
         return f"ModelCheckpoint({str(self.dirpath)!r})"

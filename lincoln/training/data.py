@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..base import Array, as_array, check_finite
-from ..errors import ConfigError, DataError, ShapeError
-from ..losses import SoftmaxCrossEntropy, _check_labels
+from ..errors import ConfigError, DataError, ShapeError, check_labels
+from ..losses import SoftmaxCrossEntropy
 
 __all__ = [
     "FitData",
@@ -28,6 +28,7 @@ __all__ = [
     "batches",
     "split_validation",
     "is_classifier",
+    "evaluate_in_batches",
 ]
 
 
@@ -96,7 +97,7 @@ def check_data(net: Any, X: Any, y: Any, name: str) -> tuple[Array, Array]:
     if is_classifier(net) and (
         y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and out_shape != (1,))
     ):
-        y = _check_labels(y.reshape(-1), out_shape[0], f"fit: y_{name}")
+        y = check_labels(y.reshape(-1), out_shape[0], f"fit: y_{name}")
         return X, np.ascontiguousarray(y, dtype=np.int64)
     y = np.ascontiguousarray(y, dtype=dtype)
     check_finite(y, f"y_{name}", "fit")
@@ -240,3 +241,22 @@ def fit_data(
     if val[0] is None:
         return FitData(X, y)
     return FitData(X, y, *check_data(net, *val, "test"))
+
+
+def evaluate_in_batches(
+    net: Any, X: Array, y: Array, batch_size: int
+) -> dict[str, float]:
+    """Loss (and accuracy for classifiers) of ``net`` on checked ``(X, y)`` in
+    inference mode, in batches so memory does not grow with the data set."""
+    total_loss, correct = 0.0, 0
+    classify = is_classifier(net)
+    for xb, yb in batches(X, y, batch_size):
+        pred = net.forward(xb, inference=True)
+        total_loss += net.loss.forward(pred, yb) * xb.shape[0]
+        if classify:
+            labels = yb if yb.ndim == 1 else yb.argmax(axis=1)
+            correct += int(np.count_nonzero(pred.argmax(axis=1) == labels))
+    result = {"loss": total_loss / X.shape[0]}
+    if classify:
+        result["accuracy"] = correct / X.shape[0]
+    return result

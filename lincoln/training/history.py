@@ -11,13 +11,15 @@ from typing import Any
 __all__ = ["History", "STOP_REASONS"]
 
 #: Why training ended: all epochs run, early stopping, a loss that became NaN or
-#: Inf, Ctrl-C, or a callback that set ``trainer.stop_training``.
+#: Inf, Ctrl-C, a callback that set ``trainer.stop_training``, or a checkpoint
+#: that could not be written (a full disk, ...).
 STOP_REASONS = (
     "completed",
     "early_stopping",
     "non_finite_loss",
     "interrupted",
     "callback",
+    "checkpoint_failed",
 )
 
 
@@ -42,8 +44,8 @@ class History:
             parameters this ``fit`` started from; None for parameters from the
             middle of an epoch (Ctrl-C before any evaluation).
         stop_reason: one of ``STOP_REASONS``: ``"completed"``,
-            ``"early_stopping"``, ``"non_finite_loss"``, ``"interrupted"`` or
-            ``"callback"``.
+            ``"early_stopping"``, ``"non_finite_loss"``, ``"interrupted"``,
+            ``"callback"`` or ``"checkpoint_failed"``.
         stopped_epoch, stopped_batch: where training stopped early (1-based
             epoch, 0-based batch; the batch is None when it stopped between
             epochs), None when it completed.

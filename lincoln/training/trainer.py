@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -30,7 +30,14 @@ from ..base import Array
 from ..errors import ConfigError, DataError
 from .callbacks import Callback, CallbackList, EarlyStopping
 from .checkpoint import resume_training, saved_split_seed
-from .data import FitData, batches, check_data, check_pairs, fit_data, is_classifier
+from .data import (
+    FitData,
+    batches,
+    check_data,
+    check_pairs,
+    evaluate_in_batches,
+    fit_data,
+)
 from .history import History
 from .interface import bind, check_interfaces, restart
 from .monitor import BestKeeper, Monitor
@@ -128,23 +135,7 @@ class Trainer:
         """Loss (and accuracy for classifiers) on ``(X, y)`` in inference mode,
         computed in batches so memory does not grow with the data set."""
         X, y = check_data(self.net, X, y, "eval")
-        return self._evaluate(X, y, batch_size)
-
-    def _evaluate(self, X: Array, y: Array, batch_size: int) -> dict[str, float]:
-        n = X.shape[0]
-        total_loss = 0.0
-        correct = 0
-        classify = is_classifier(self.net)
-        for xb, yb in batches(X, y, batch_size):
-            pred = self.net.forward(xb, inference=True)
-            total_loss += self.net.loss.forward(pred, yb) * xb.shape[0]
-            if classify:
-                labels = yb if yb.ndim == 1 else yb.argmax(axis=1)
-                correct += int(np.count_nonzero(pred.argmax(axis=1) == labels))
-        result = {"loss": total_loss / n}
-        if classify:
-            result["accuracy"] = correct / n
-        return result
+        return evaluate_in_batches(self.net, X, y, batch_size)
 
     # -- fit -------------------------------------------------------------------------
 
@@ -365,7 +356,9 @@ class Trainer:
         self, epoch: int, data: FitData, opts: FitOptions
     ) -> dict[str, float]:
         """Evaluate on the validation data; record it, judge it, report it."""
-        result = self._evaluate(data.X_val, data.y_val, opts.eval_batch_size)  # type: ignore[arg-type]
+        # fit evaluates only when it has validation data
+        X_val, y_val = cast(Array, data.X_val), cast(Array, data.y_val)
+        result = evaluate_in_batches(self.net, X_val, y_val, opts.eval_batch_size)
         metrics = {f"val_{name}": value for name, value in result.items()}
         history = self.history
         history.record_evaluation(epoch, metrics)
@@ -429,7 +422,11 @@ class Trainer:
         """Leave the network with the parameters the rule says, then end the
         callbacks."""
         history = self.history
-        stopped_badly = history.stop_reason in ("non_finite_loss", "interrupted")
+        stopped_badly = history.stop_reason in (
+            "non_finite_loss",
+            "interrupted",
+            "checkpoint_failed",
+        )
         if (self.best.has_best and (self._keeps_best() or stopped_badly)) or (
             # nothing evaluated yet: the initial parameters are the finite ones
             history.stop_reason == "non_finite_loss"

@@ -17,7 +17,7 @@ from lincoln.layers import Dense
 from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
 from lincoln.optimizers import SGD, Adam, SGDMomentum
-from lincoln.train import History, Trainer, sample_shape_mismatch
+from lincoln.train import Callback, History, Trainer, sample_shape_mismatch
 
 
 def _linear_classifier(seed: int = 1) -> NeuralNetwork:
@@ -36,17 +36,15 @@ def overfit(digits64):
     return X, y, X, (y + 1) % 10
 
 
-def _recording(trainer: Trainer) -> dict[int, list[np.ndarray]]:
-    """Record copies of the parameters at every evaluation, by epoch."""
-    seen: dict[int, list[np.ndarray]] = {}
-    evaluate = trainer._evaluate
+class _Recording(Callback):
+    """Copies of the parameters at every evaluation, by evaluation number."""
 
-    def wrapped(X, y, batch_size):
-        seen[len(seen) + 1] = [p.copy() for p in trainer.net.params()]
-        return evaluate(X, y, batch_size)
+    def __init__(self) -> None:
+        self.seen: dict[int, list[np.ndarray]] = {}
 
-    trainer._evaluate = wrapped  # type: ignore[method-assign]
-    return seen
+    def on_evaluate(self, epoch: int, metrics: dict[str, float]) -> None:
+        params = [p.copy() for p in self.trainer.net.params()]
+        self.seen[len(self.seen) + 1] = params
 
 
 def _first(
@@ -78,8 +76,9 @@ FIT = dict(epochs=30, eval_every=1, batch_size=20, verbose=False)
 
 def test_early_stopping_ends_with_the_best_evaluations_parameters(overfit) -> None:
     trainer = Trainer(_linear_classifier(), SGD(0.1))
-    seen = _recording(trainer)
-    history = trainer.fit(*overfit, **FIT)
+    recording = _Recording()
+    history = trainer.fit(*overfit, **FIT, callbacks=[recording])
+    seen = recording.seen
     assert history.stop_reason == "early_stopping"
     best = int(np.argmin(history.val_loss))
     assert history.best_epoch == history.epochs[best] > 1
@@ -110,8 +109,9 @@ def test_patience_tolerates_that_many_non_improving_evaluations(
     overfit, patience
 ) -> None:
     trainer = Trainer(_linear_classifier(), SGD(0.1))
-    seen = _recording(trainer)
-    history = trainer.fit(*overfit, **FIT, patience=patience)
+    recording = _Recording()
+    history = trainer.fit(*overfit, **FIT, patience=patience, callbacks=[recording])
+    seen = recording.seen
     assert history.stop_reason == "early_stopping"
     after = [
         loss
@@ -332,7 +332,7 @@ def test_a_non_finite_loss_stops_training_with_finite_parameters(digits) -> None
 def test_a_non_finite_loss_after_an_evaluation_restores_the_best(digits) -> None:
     net = NeuralNetwork([Dense(10, "linear")], SoftmaxCrossEntropy(), seed=1)
     trainer = Trainer(net, SGD(0.05))
-    seen = _recording(trainer)
+    recording = _Recording()
 
     def nan_in_epoch_3(n: int, train: Callable[[], float], xb: np.ndarray) -> float:
         loss = train()
@@ -340,12 +340,17 @@ def test_a_non_finite_loss_after_an_evaluation_restores_the_best(digits) -> None
 
     _wrap_train_batch(net, nan_in_epoch_3)
     history = trainer.fit(
-        *_first(digits, 128), epochs=5, eval_every=1, batch_size=32, verbose=False
+        *_first(digits, 128),
+        epochs=5,
+        eval_every=1,
+        batch_size=32,
+        verbose=False,
+        callbacks=[recording],
     )
     assert history.stop_reason == "non_finite_loss"
     assert (history.stopped_epoch, history.stopped_batch) == (3, 1)
     assert history.best_epoch == 2
-    for p, q in zip(net.params(), seen[2], strict=True):
+    for p, q in zip(net.params(), recording.seen[2], strict=True):
         np.testing.assert_array_equal(p, q)
 
 

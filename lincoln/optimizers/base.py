@@ -18,40 +18,20 @@ from typing import Any
 
 import numpy as np
 
-from .base import Array
-from .errors import ConfigError, check_choice, check_real
-from .registry import OPTIMIZERS
-from .updates import (
-    adagrad_update,
-    adam_update,
-    clip_by_global_norm,
-    clip_by_value,
-    momentum_update,
-    rmsprop_update,
-    sgd_update,
-)
+from ..base import Array
+from ..errors import ConfigError, check_choice, check_real
+from ..updates import clip_by_global_norm, clip_by_value
 
-__all__ = [
-    "Optimizer",
-    "SGD",
-    "SGDMomentum",
-    "AdaGrad",
-    "RMSProp",
-    "Adam",
-    "RegularizedSGD",
-    "OPTIMIZERS",
-    "get_optimizer",
-    "DECAY_TYPES",
-]
+__all__ = ["Optimizer", "DECAY_TYPES", "unit_interval", "positive"]
 
 DECAY_TYPES = (None, "linear", "exponential")
 
 
-def _unit(owner: str, name: str, value: Any) -> float:
+def unit_interval(owner: str, name: str, value: Any) -> float:
     return check_real(owner, name, value, low=0.0, high=1.0, high_open=True)
 
 
-def _positive(owner: str, name: str, value: Any) -> float:
+def positive(owner: str, name: str, value: Any) -> float:
     return check_real(owner, name, value, low=0.0, low_open=True)
 
 
@@ -110,7 +90,7 @@ class Optimizer:
         gradient_clipping: bool = False,
     ) -> None:
         name = type(self).__name__
-        self.lr = self.initial_lr = _positive(name, "lr", lr)
+        self.lr = self.initial_lr = positive(name, "lr", lr)
         self.final_lr = check_real(name, "final_lr", final_lr, low=0.0)
         # the book's AdaGrad passes 0 for "no decay"
         decay_type = decay_type or None
@@ -134,10 +114,10 @@ class Optimizer:
         if gradient_clipping and clip_value is None:
             clip_value = 2.0
         self.clip_value = (
-            None if clip_value is None else _positive(name, "clip_value", clip_value)
+            None if clip_value is None else positive(name, "clip_value", clip_value)
         )
         self.clip_norm = (
-            None if clip_norm is None else _positive(name, "clip_norm", clip_norm)
+            None if clip_norm is None else positive(name, "clip_norm", clip_norm)
         )
         self.decay_per_epoch = 0.0 if decay_type == "linear" else 1.0
         self.reset_state()
@@ -293,177 +273,3 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
-
-
-def _slot(state: dict[str, Any], key: str, like: Array) -> Array:
-    """The per-parameter array ``state[key]``, zeros on first use."""
-    if key not in state:  # not setdefault: that would allocate at every step
-        state[key] = np.zeros_like(like)
-    return state[key]  # type: ignore[no-any-return]
-
-
-@OPTIMIZERS.register("sgd")
-class SGD(Optimizer):
-    """Plain stochastic gradient descent: ``param -= lr * grad``."""
-
-    def _update_rule(
-        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
-    ) -> None:
-        sgd_update(param, grad, self.lr)
-
-
-@OPTIMIZERS.register("sgd_momentum")
-class SGDMomentum(Optimizer):
-    """SGD with momentum in the book's form ``v = momentum v + lr g; p -= v``;
-    ``momentum`` in ``[0, 1)``, 0.9 is usual."""
-
-    hyperparams = ("momentum",)
-
-    def __init__(
-        self,
-        lr: float = 0.01,
-        final_lr: float = 0.0,
-        decay_type: str | None = None,
-        momentum: float = 0.9,
-        **options: Any,
-    ) -> None:
-        super().__init__(lr, final_lr, decay_type, **options)
-        self.momentum = _unit("SGDMomentum", "momentum", momentum)
-
-    def _update_rule(
-        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
-    ) -> None:
-        velocity = _slot(state, "velocity", param)
-        momentum_update(param, grad, velocity, self.lr, self.momentum)
-
-
-@OPTIMIZERS.register("adagrad")
-class AdaGrad(Optimizer):
-    """AdaGrad: per-parameter rates shrinking with the sum of squared gradients.
-
-    Args:
-        final_lr_exp, final_lr_linear: the book's way to ask for a decay: a
-            positive value decays exponentially (or linearly) to it. Give
-            ``final_lr`` and ``decay_type`` instead, as every other optimizer.
-        eps: added to the denominator for stability.
-    """
-
-    hyperparams = ("eps",)
-
-    def __init__(
-        self,
-        lr: float = 0.01,
-        final_lr_exp: float = 0.0,
-        final_lr_linear: float = 0.0,
-        *,
-        final_lr: float = 0.0,
-        decay_type: str | None = None,
-        eps: float = 1e-7,
-        **options: Any,
-    ) -> None:
-        if final_lr_exp:
-            final_lr, decay_type = final_lr_exp, "exponential"
-        elif final_lr_linear:
-            final_lr, decay_type = final_lr_linear, "linear"
-        super().__init__(lr, final_lr, decay_type, **options)
-        self.eps = _positive("AdaGrad", "eps", eps)
-
-    def _update_rule(
-        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
-    ) -> None:
-        adagrad_update(param, grad, _slot(state, "sum_sq", param), self.lr, self.eps)
-
-
-@OPTIMIZERS.register("rmsprop")
-class RMSProp(Optimizer):
-    """RMSProp: rates scaled by a running mean of squared gradients.
-
-    Args:
-        rho: decay of the running mean, in ``[0, 1)``.
-        eps: added to the denominator for stability.
-    """
-
-    hyperparams = ("rho", "eps")
-
-    def __init__(
-        self,
-        lr: float = 0.001,
-        final_lr: float = 0.0,
-        decay_type: str | None = None,
-        rho: float = 0.9,
-        eps: float = 1e-7,
-        **options: Any,
-    ) -> None:
-        super().__init__(lr, final_lr, decay_type, **options)
-        self.rho = _unit("RMSProp", "rho", rho)
-        self.eps = _positive("RMSProp", "eps", eps)
-
-    def _update_rule(
-        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
-    ) -> None:
-        mean_sq = _slot(state, "mean_sq", param)
-        rmsprop_update(param, grad, mean_sq, self.lr, self.rho, self.eps)
-
-
-@OPTIMIZERS.register("adam")
-class Adam(Optimizer):
-    """Adam with bias-corrected first and second moments (Kingma & Ba, 2015).
-
-    Args:
-        beta1, beta2: moment decays, each in ``[0, 1)``.
-        eps: added to the denominator for stability.
-    """
-
-    hyperparams = ("beta1", "beta2", "eps")
-
-    def __init__(
-        self,
-        lr: float = 0.001,
-        final_lr: float = 0.0,
-        decay_type: str | None = None,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
-        **options: Any,
-    ) -> None:
-        super().__init__(lr, final_lr, decay_type, **options)
-        self.beta1 = _unit("Adam", "beta1", beta1)
-        self.beta2 = _unit("Adam", "beta2", beta2)
-        self.eps = _positive("Adam", "eps", eps)
-
-    def _update_rule(
-        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
-    ) -> None:
-        m, v = _slot(state, "m", param), _slot(state, "v", param)
-        args = (self.step_count, self.lr, self.beta1, self.beta2, self.eps)
-        adam_update(param, grad, m, v, *args)
-
-
-@OPTIMIZERS.register("regularized_sgd")
-class RegularizedSGD(Optimizer):
-    """The book's SGD with weight shrinkage: ``param -= lr * grad + alpha * param``.
-
-    Args:
-        alpha: share of each parameter removed at every step, in ``[0, 1)``
-            (not scaled by the learning rate, as in the book).
-    """
-
-    hyperparams = ("alpha",)
-
-    def __init__(self, lr: float = 0.01, alpha: float = 0.1, **options: Any) -> None:
-        super().__init__(lr, **options)
-        self.alpha = _unit("RegularizedSGD", "alpha", alpha)
-
-    def _update_rule(
-        self, param: Array, grad: Array, state: dict[str, Any], **_: Any
-    ) -> None:
-        param -= self.lr * grad + self.alpha * param
-
-
-def get_optimizer(spec: dict[str, Any] | Optimizer) -> Optimizer:
-    """An optimizer from ``{"type": name, **kwargs}`` or an instance.
-
-    Raises:
-        ConfigError: unknown type (naming the valid ones) or bad arguments.
-    """
-    return OPTIMIZERS.create(spec, base=Optimizer)  # type: ignore[no-any-return]
