@@ -43,7 +43,11 @@ def test_reproduce_script_prints_a_markdown_table() -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("| config | epochs | Fashion-MNIST test accuracy")
-    row = lines[2].split("|")
-    assert row[1].strip() == "ch4_2_softmax_ce" and row[5].strip() == "92.61%"
-    assert 50.0 < float(row[3].strip().rstrip("%")) < 100.0
+    assert lines[0].startswith(
+        "| config | epochs | chosen on | held epoch | validation accuracy "
+        "| Fashion-MNIST test accuracy"
+    )
+    row = [cell.strip() for cell in lines[2].split("|")]
+    assert row[1] == "ch4_2_softmax_ce" and row[8] == "92.61%"
+    assert row[3] == "10% of training data" and row[4] == "1"
+    assert 50.0 < float(row[6].rstrip("%")) < 100.0
