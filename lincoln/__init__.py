@@ -28,6 +28,7 @@ from . import (
     registry,
     serialization,
     train,
+    training,
 )
 from ._version import __version__
 from .base import Operation, ParamOperation
@@ -106,7 +107,23 @@ from .optimizers import (
 )
 from .registry import ACTIVATIONS, LAYERS, LOSSES, NETWORKS, OPTIMIZERS, Registry
 from .serialization import Checkpoint, load, load_checkpoint, save, save_checkpoint
-from .train import History, RNNTrainer, Trainer
+from .train import (
+    BookDecay,
+    Callback,
+    CosineAnnealing,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LRScheduler,
+    ModelCheckpoint,
+    ProgressBar,
+    ReduceLROnPlateau,
+    RNNTrainer,
+    StepLR,
+    TerminateOnNaN,
+    Trainer,
+    Warmup,
+)
 
 __all__ = [
     "__version__",
@@ -129,6 +146,7 @@ __all__ = [
     "registry",
     "serialization",
     "train",
+    "training",
     "Operation",
     "ParamOperation",
     "WeightMultiply",
@@ -185,6 +203,18 @@ __all__ = [
     "NETWORKS",
     "Trainer",
     "History",
+    "BookDecay",
+    "Callback",
+    "CosineAnnealing",
+    "CSVLogger",
+    "EarlyStopping",
+    "LRScheduler",
+    "ModelCheckpoint",
+    "ProgressBar",
+    "ReduceLROnPlateau",
+    "StepLR",
+    "TerminateOnNaN",
+    "Warmup",
     "accuracy",
     "mae",
     "rmse",

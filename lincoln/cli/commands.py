@@ -127,10 +127,18 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _chosen(metrics: dict[str, Any]) -> str:
+    """Which data chose the model the run keeps: held-out training data, the
+    test set (no data.validation_split), or none (the last epoch's is kept)."""
     if metrics["selected_on"] == "validation_split":
-        share = metrics["validation_split"]
-        return f"; model chosen on {share:.0%} of the training data"
-    return "; model chosen on the test set (no data.validation_split)"
+        data = f"{metrics['validation_split']:.0%} of the training data"
+    else:
+        data = "the test set (no data.validation_split)"
+    if (
+        metrics["held_epoch"] is not None
+        and metrics["held_epoch"] != metrics["best_epoch"]
+    ):
+        return f"; the last epoch's model kept (validated on {data})"
+    return f"; model chosen on {data}"
 
 
 def summary(args: argparse.Namespace) -> int:
