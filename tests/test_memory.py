@@ -132,3 +132,23 @@ def test_predict_and_evaluate_peak_does_not_grow_with_the_data(
     assert big_eval < small_eval + 600_000, (small_eval, big_eval)
     # and it is far below the size of the inputs themselves (12.8 MB)
     assert big_eval < X_big.nbytes / 4
+
+
+def test_relu_reuses_its_arrays_only_after_backward(rng: np.random.Generator) -> None:
+    # a training step's output and gradient are rewritten by the next step
+    # (no new multi-megabyte array per batch); prediction gets new arrays
+    relu = ReLU()
+    x1, x2 = rng.standard_normal((2, 8, 5)).astype(np.float32)
+    first = relu.forward(x1)
+    again = relu.forward(x1)
+    assert not np.shares_memory(first, again)
+    g = rng.standard_normal((8, 5)).astype(np.float32)
+    grad1 = relu.backward(g)
+    np.testing.assert_array_equal(grad1, g * (x1 > 0))
+    out2 = relu.forward(x2)
+    assert np.shares_memory(out2, again)
+    np.testing.assert_array_equal(out2, np.maximum(x2, 0))
+    grad2 = relu.backward(g)
+    assert np.shares_memory(grad2, grad1)
+    np.testing.assert_array_equal(grad2, g * (x2 > 0))
+    assert relu.forward(np.float32(-2.0)) == 0.0  # scalars still work

@@ -1,30 +1,24 @@
 """Convolution: the 2-D convolution operation, its per-channel bias, and the
-im2col / col2im helpers they are built on.
+im2col / col2im helpers they (and pooling) are built on.
 
 A convolution is a matrix product in disguise. ``im2col`` copies every
 ``k x k`` window of the input into one column of a matrix, so that the whole
 layer is one product with the kernel reshaped to ``(out_channels,
-in_channels * k * k)``. Conv2DOp keeps that matrix channels first, with the
-batch inside the columns, so that each of its three products covers the whole
-batch at once (one large product keeps both BLAS threads busy; a stack of one
-small product per sample does not):
+in_channels * k * k)``:
 
-    cols   = im2col(x)                      (C*k*k, batch*H_out*W_out)
-    output = W2 @ cols                      (O, batch*H_out*W_out)
-    dW2    = output_grad @ cols^T           (O, C*k*k), summed over the batch
+    cols   = im2col(x)                       (batch, C*k*k, H_out*W_out)
+    output = W2 @ cols                       (batch, O, H_out*W_out)
+    dW2    = sum over the batch of output_grad @ cols^T
     dx     = col2im(W2^T @ output_grad)
 
-im2col is one copy: the input is written into a zero-bordered buffer that the
-operation owns, every window of that buffer is a strided view of it
-(``sliding_window_view``), and copying the view lays out the matrix. col2im is
-its transpose: each of the ``k * k`` kernel taps adds one strided slice back
-onto the padded buffer (the transpose of a copy is an accumulation), with no
-loop over pixels or samples and no ``np.add.at``.
-
-The output is returned as a view of the product, ``(batch, O, H_out, W_out)``
-with the channels outermost in memory; element-wise operations that follow
-keep that layout, so the output gradient usually comes back in it and turns
-into the ``(O, batch*H_out*W_out)`` matrix without a copy.
+im2col is written as a loop over the ``k * k`` kernel offsets ``(i, j)``: for each
+offset, the input pixels that this kernel tap sees form one strided slice of
+the input, copied whole into the matching slice of ``cols``. The padding is
+never materialised: the part of ``cols`` that would read padding is zero, and
+stays zero because no offset ever writes there, so a ``cols`` buffer is zeroed
+once and reused for inputs of the same shape. col2im is the same loop with the
+copy turned into ``+=`` (the transpose of a copy is an accumulation). Neither
+loop ever visits single pixels or samples, and there is no ``np.add.at``.
 
 Unlike the book's published ``Conv2D_Op``, the input gradient here is the true
 transpose of the forward pass (the book forgot to flip the kernel) and the
@@ -48,6 +42,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..base import Array, ParamOperation
 from ..errors import ConfigError, ShapeError, check_positive_int
+from .buffers import Recycler
 
 __all__ = [
     "Conv2DOp",
@@ -60,7 +55,6 @@ __all__ = [
     "fitted_output_size",
     "window_offsets",
     "window_view",
-    "padded_geometry",
     "Offset",
     "im2col",
     "col2im",
@@ -209,63 +203,26 @@ def window_offsets(
     return out_h, out_w, offsets
 
 
-class PaddedGeometry(NamedTuple):
-    """Where an image sits in its zero-bordered buffer, and the output size."""
-
-    top: int
-    left: int
-    height: int  # of the padded buffer
-    width: int
-    out_h: int
-    out_w: int
-
-
-@functools.lru_cache(maxsize=256)
-def padded_geometry(
-    height: int, width: int, kernel: int, stride: int = 1, padding: Padding = "same"
-) -> PaddedGeometry:
-    """The zero-bordered buffer a ``height x width`` image is copied into so that
-    every window lies inside it: the image at ``[top:top + height, left:left +
-    width]``, the buffer just large enough for the image and every window."""
-    top, out_h = _pads(height, kernel, stride, padding)
-    left, out_w = _pads(width, kernel, stride, padding)
-    padded_h = max(top + height, (out_h - 1) * stride + kernel)
-    padded_w = max(left + width, (out_w - 1) * stride + kernel)
-    return PaddedGeometry(top, left, padded_h, padded_w, out_h, out_w)
-
-
 def window_view(
-    padded: Array,
+    images: Array,
     kernel: int,
     stride: int,
     out_h: int,
     out_w: int,
     writeable: bool = False,
 ) -> Array:
-    """Every ``kernel x kernel`` window of the last two axes of ``padded``, as a
-    strided view ``(..., out_h, out_w, kernel, kernel)`` (no copy):
-    ``view[..., y, x, i, j]`` is ``padded[..., y * stride + i, x * stride + j]``.
+    """Every ``kernel x kernel`` window of the last two axes of ``images`` (no
+    padding), as a strided view ``(..., out_h, out_w, kernel, kernel)``, no copy:
+    ``view[..., y, x, i, j]`` is ``images[..., y * stride + i, x * stride + j]``.
 
     ``writeable=True`` allows writing through one tap ``view[..., i, j]`` at a
-    time (its pixels are distinct); windows that overlap share pixels."""
+    time (its pixels are distinct); windows that overlap share pixels.
+    """
     view = sliding_window_view(
-        padded, (kernel, kernel), axis=(-2, -1), writeable=writeable
+        images, (kernel, kernel), axis=(-2, -1), writeable=writeable
     )
     last_h, last_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
     return view[..., :last_h:stride, :last_w:stride, :, :]
-
-
-def add_windows(padded: Array, windows: Array, stride: int) -> None:
-    """The transpose of :func:`window_view`: add ``windows`` ``(..., kernel,
-    kernel, out_h, out_w)`` onto the pixels of ``padded`` they were read from.
-
-    One strided slice per kernel tap ``(i, j)``, never a loop over pixels."""
-    kernel, _, out_h, out_w = windows.shape[-4:]
-    last_h, last_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
-    for i in range(kernel):
-        for j in range(kernel):
-            rows, cols = slice(i, i + last_h, stride), slice(j, j + last_w, stride)
-            padded[..., rows, cols] += windows[..., i, j, :, :]
 
 
 def im2col(
@@ -280,8 +237,10 @@ def im2col(
     Args:
         x: images ``(batch, channels, height, width)``.
         kernel, stride, padding: the window geometry (see :func:`conv_output_size`).
-        out: a buffer to fill (every entry is written), of the returned shape
-            and ``x``'s dtype.
+        out: a buffer to fill, of the returned shape and ``x``'s dtype. Only the
+            entries that read image pixels are written, so the entries that read
+            padding must already be zero: pass a fresh ``np.zeros`` buffer or one
+            that an earlier ``im2col`` of the same geometry filled.
 
     Returns:
         ``cols`` of shape ``(batch, channels, kernel, kernel, out_height,
@@ -291,13 +250,11 @@ def im2col(
         is the im2col matrix of each sample.
     """
     n, c, h, w = x.shape
-    g = padded_geometry(h, w, kernel, stride, padding)
-    padded = np.zeros((n, c, g.height, g.width), dtype=x.dtype)
-    padded[:, :, g.top : g.top + h, g.left : g.left + w] = x
+    out_h, out_w, offsets = window_offsets(h, w, kernel, stride, padding)
     if out is None:
-        out = np.empty((n, c, kernel, kernel, g.out_h, g.out_w), dtype=x.dtype)
-    windows = window_view(padded, kernel, stride, g.out_h, g.out_w)
-    np.copyto(out, windows.transpose(0, 1, 4, 5, 2, 3))
+        out = np.zeros((n, c, kernel, kernel, out_h, out_w), dtype=x.dtype)
+    for o in offsets:
+        out[:, :, o.i, o.j, o.out_rows, o.out_cols] = x[:, :, o.in_rows, o.in_cols]
     return out
 
 
@@ -306,6 +263,7 @@ def col2im(
     input_shape: tuple[int, ...],
     stride: int = 1,
     padding: Padding = "same",
+    out: Array | None = None,
 ) -> Array:
     """The transpose of :func:`im2col`: add every column entry back onto the
     input pixel it was copied from (entries that read padding are dropped).
@@ -313,16 +271,23 @@ def col2im(
     Args:
         cols: ``(batch, channels, kernel, kernel, out_height, out_width)``.
         input_shape: ``(batch, channels, height, width)`` of the image.
+        out: an array of ``input_shape`` and ``cols``' dtype to write the
+            result into (its contents are overwritten); None for a new one.
 
     Returns:
-        A new array of ``input_shape`` and ``cols``' dtype.
+        ``out``, or a new array of ``input_shape`` and ``cols``' dtype.
     """
-    n, c, kernel = cols.shape[:3]
+    n, c, kernel, _, _, _ = cols.shape
     h, w = input_shape[2], input_shape[3]
-    g = padded_geometry(h, w, kernel, stride, padding)
-    padded = np.zeros((n, c, g.height, g.width), dtype=cols.dtype)
-    add_windows(padded, cols, stride)
-    return padded[:, :, g.top : g.top + h, g.left : g.left + w].copy()
+    _, _, offsets = window_offsets(h, w, kernel, stride, padding)
+    if out is None:
+        dx = np.zeros(input_shape, dtype=cols.dtype)
+    else:
+        dx = out
+        dx.fill(0)
+    for o in offsets:
+        dx[:, :, o.in_rows, o.in_cols] += cols[:, :, o.i, o.j, o.out_rows, o.out_cols]
+    return dx
 
 
 def _scratch(
@@ -401,72 +366,66 @@ class Conv2DOp(ParamOperation):
         super().__init__(W)
         self.stride = check_positive_int("Conv2DOp", "stride", stride)
         self.padding = check_padding("Conv2DOp", padding)
-        # Scratch reused from batch to batch, channels first: the zero-bordered
-        # input (C, batch, H_pad, W_pad), the im2col matrix, its gradient. Only
-        # the image part of _padded is ever written, so its border stays zero;
-        # where that image part lies depends on the input's height and width,
-        # not only on the output size (stride 2 maps 7x7 and 8x8 alike to
-        # 4x4), so the buffers are reused only for an input of the same shape.
+        # Scratch reused from batch to batch (reallocated when the batch shape
+        # changes): the im2col buffer, whose padding entries stay zero (see
+        # im2col), its gradient, and the kernel as a matrix.
         # _cols and _w2 are None only until the first _output call sets them.
-        self._padded: Array | None = None
-        self._padded_input_shape: tuple[int, ...] | None = None
         self._cols: Array = None  # type: ignore[assignment]
+        # The input shape _cols was filled from. Which entries of _cols read
+        # padding depends on the input's height and width, not only on the
+        # output size (stride 2 maps 7x7 and 8x8 alike to 4x4), so _cols is
+        # reused only for an input of exactly this shape.
+        self._cols_input_shape: tuple[int, ...] | None = None
         self._dcols: Array | None = None
         self._w2: Array = None  # type: ignore[assignment]
-
-    def _geometry(self) -> PaddedGeometry:
-        _, _, h, w = self.input_.shape
-        return padded_geometry(h, w, self.param.shape[2], self.stride, self.padding)
+        # its output and input gradient, reused from step to step
+        self._buffers = Recycler()
 
     def _output(self) -> Array:
         x = self.input_
         in_c, out_c, k, _ = self.param.shape
         check_images(self, x, in_c)
-        n, _, h, w = x.shape
-        fitted_output_size("Conv2DOp", x.shape[1:], k, self.stride, self.padding)
-        g = self._geometry()
-        if self._padded_input_shape != x.shape:
-            self._padded = None
-        padded_shape = (in_c, n, g.height, g.width)
-        self._padded = padded = _scratch(self._padded, padded_shape, x.dtype, zero=True)
-        self._padded_input_shape = x.shape
-        padded[:, :, g.top : g.top + h, g.left : g.left + w] = x.transpose(1, 0, 2, 3)
-        # im2col: one copy of the strided view of every window, laid out as
-        # (C, k, k, batch, H_out, W_out), i.e. the (C*k*k, batch*H_out*W_out) matrix
-        cols_shape = (in_c, k, k, n, g.out_h, g.out_w)
-        self._cols = cols = _scratch(self._cols, cols_shape, x.dtype, zero=False)
-        windows = window_view(padded, k, self.stride, g.out_h, g.out_w)
-        np.copyto(cols, windows.transpose(0, 4, 5, 1, 2, 3))
+        n = x.shape[0]
+        out_h, out_w = fitted_output_size(
+            "Conv2DOp", x.shape[1:], k, self.stride, self.padding
+        )
+        shape = (n, in_c, k, k, out_h, out_w)
+        reusable = self._cols if self._cols_input_shape == x.shape else None
+        self._cols = cols = _scratch(reusable, shape, x.dtype, zero=True)
+        self._cols_input_shape = x.shape
+        im2col(x, k, self.stride, self.padding, out=cols)
         # (C, O, k, k) -> (O, C*k*k): a copy, but of the small kernel only
         self._w2 = self.param.transpose(1, 0, 2, 3).reshape(out_c, in_c * k * k)
-        out = self._w2 @ cols.reshape(in_c * k * k, n * g.out_h * g.out_w)
-        return out.reshape(out_c, n, g.out_h, g.out_w).transpose(1, 0, 2, 3)
-
-    def _grad_matrix(self, output_grad: Array) -> Array:
-        """``output_grad`` as the ``(O, batch*H_out*W_out)`` matrix: a view when
-        it has the output's channels-first layout, else a copy."""
-        return output_grad.transpose(1, 0, 2, 3).reshape(output_grad.shape[1], -1)
+        dtype = np.result_type(self.param, x)
+        out = self._buffers.take("output", (n, out_c, out_h, out_w), dtype)
+        cols_matrix = cols.reshape(n, in_c * k * k, out_h * out_w)
+        np.matmul(self._w2, cols_matrix, out=out.reshape(n, out_c, out_h * out_w))
+        return out
 
     def _input_grad(self, output_grad: Array) -> Array:
-        g = self._grad_matrix(output_grad)
+        n, out_c, out_h, out_w = output_grad.shape
+        in_c, _, k, _ = self.param.shape
+        g = output_grad.reshape(n, out_c, out_h * out_w)
+        shape = (n, in_c, k, k, out_h, out_w)
         dtype = np.result_type(self._w2, g)
-        self._dcols = dcols = _scratch(self._dcols, self._cols.shape, dtype, zero=False)
-        # (C*k*k, O) @ (O, batch*H_out*W_out), written into the scratch buffer
-        np.matmul(self._w2.T, g, out=dcols.reshape(-1, g.shape[1]))
-        # col2im onto a fresh zero-bordered buffer (it is returned, so not reused)
-        padded = np.zeros(self._padded.shape, dtype=dtype)  # type: ignore[union-attr]
-        add_windows(padded, dcols.transpose(0, 3, 1, 2, 4, 5), self.stride)
-        geo = self._geometry()
-        _, _, h, w = self.input_.shape
-        inner = padded[:, :, geo.top : geo.top + h, geo.left : geo.left + w]
-        return inner.transpose(1, 0, 2, 3)
+        self._dcols = dcols = _scratch(self._dcols, shape, dtype, zero=False)
+        # (C*k*k, O) @ (batch, O, H_out*W_out), written into the scratch buffer
+        np.matmul(self._w2.T, g, out=dcols.reshape(n, in_c * k * k, out_h * out_w))
+        dx = self._buffers.take("grad", self.input_.shape, dtype)
+        self._buffers.give_back("grad", dx)  # for the next backward
+        return col2im(dcols, self.input_.shape, self.stride, self.padding, out=dx)
 
     def _param_grad(self, output_grad: Array) -> Array:
-        in_c, out_c, k, _ = self.param.shape
-        g = self._grad_matrix(output_grad)
-        # one product sums over the whole batch: (O, C*k*k)
-        dw2 = g @ self._cols.reshape(in_c * k * k, -1).T
+        n, out_c, out_h, out_w = output_grad.shape
+        in_c, _, k, _ = self.param.shape
+        g = output_grad.reshape(n, out_c, out_h * out_w)
+        cols = self._cols.reshape(n, in_c * k * k, out_h * out_w)
+        # one small product per sample, summed over the batch: (O, C*k*k)
+        dw2 = np.matmul(g, cols.transpose(0, 2, 1)).sum(axis=0)
         dw = dw2.reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
+        # always called by backward (the input gradient may be skipped): this
+        # step is done with the output
+        self._buffers.give_back("output", self.output)
         return np.ascontiguousarray(dw)
 
     def get_config(self) -> dict[str, Any]:
@@ -500,14 +459,18 @@ class BiasAdd2D(ParamOperation):
                 f"{shape}"
             )
         super().__init__(B)
+        self._buffers = Recycler()  # its output, reused from step to step
 
     def _output(self) -> Array:
-        check_images(self, self.input_, self.param.shape[1])
-        return self.input_ + self.param
+        x = self.input_
+        check_images(self, x, self.param.shape[1])
+        dtype = np.result_type(x, self.param)
+        return np.add(x, self.param, out=self._buffers.take("output", x.shape, dtype))
 
     def _input_grad(self, output_grad: Array) -> Array:
         return output_grad
 
     def _param_grad(self, output_grad: Array) -> Array:
+        self._buffers.give_back("output", self.output)  # this step is done
         # each channel's bias is broadcast over the batch and every pixel
         return output_grad.sum(axis=(0, 2, 3), keepdims=True)

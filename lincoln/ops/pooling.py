@@ -17,6 +17,7 @@ import numpy as np
 
 from ..base import Array, Operation
 from ..errors import ShapeError, check_positive_int
+from .buffers import Recycler
 from .conv import window_view
 
 __all__ = ["MaxPool2DOp", "AvgPool2DOp", "pool_output_shape"]
@@ -54,6 +55,7 @@ class _Pool2DOp(Operation):
         if stride is None:
             stride = self.pool_size
         self.stride = check_positive_int(name, "stride", stride)
+        self._buffers = Recycler()  # output and input gradient, reused
 
     def _taps(self, x: Array, writeable: bool = False) -> list[Array]:
         """The ``pool_size ** 2`` taps of every window of ``x``: strided views
@@ -100,8 +102,9 @@ class MaxPool2DOp(_Pool2DOp):
 
     def _output(self) -> Array:
         taps = self._taps(self.input_)
+        out = self._buffers.take("output", taps[0].shape, self.input_.dtype)
         # a 1x1 window has one tap, taken twice here
-        out = np.maximum(taps[0], taps[-1])
+        np.maximum(taps[0], taps[-1], out=out)
         for tap in taps[1:-1]:
             np.maximum(out, tap, out=out)
         return out
@@ -111,15 +114,10 @@ class MaxPool2DOp(_Pool2DOp):
         # inference pays for the maxima only: each window's gradient goes to
         # the first tap whose pixel equals the window's (cached) output.
         x, out = self.input_, self.output
-        # windows that tile the input exactly write every pixel of dx below
+        dx = self._buffers.take("grad", x.shape, output_grad.dtype)
         p, stride = self.pool_size, self.stride
-        tiled = stride == p and x.shape[2] % p == 0 and x.shape[3] % p == 0
-        # *_like keeps the input's memory layout, so the taps read and write alike
-        dx = (
-            np.empty_like(x, dtype=output_grad.dtype)
-            if tiled
-            else np.zeros_like(x, dtype=output_grad.dtype)
-        )
+        if not (stride == p and x.shape[2] % p == 0 and x.shape[3] % p == 0):
+            dx.fill(0)  # unless the windows tile the input, which writes every pixel
         unclaimed = np.ones(out.shape, dtype=bool)  # windows still to be routed
         hit = np.empty(out.shape, dtype=bool)
         for tap, target in zip(self._taps(x), self._taps(dx, True), strict=True):
@@ -130,6 +128,8 @@ class MaxPool2DOp(_Pool2DOp):
                 target += output_grad * hit
             else:
                 np.multiply(output_grad, hit, out=target)
+        self._buffers.give_back("grad", dx)  # for the next backward
+        self._buffers.give_back("output", out)  # this step is done with it
         return dx
 
 
