@@ -15,6 +15,7 @@ machine slows all of them alike; the best repetition of each counts.
 
     python scripts/benchmark.py                 # all workloads, float32 and float64
     python scripts/benchmark.py --quick         # fewer steps
+    python scripts/benchmark.py --threads 1     # one BLAS/OpenMP thread for all
     python scripts/benchmark.py --workload W1 --dtype float32
 
 Workloads:
@@ -47,6 +48,7 @@ from lincoln import (
     Sigmoid,
     SoftmaxCrossEntropy,
 )
+from lincoln import threads as lincoln_threads
 from lincoln.datasets import load_fashion_mnist
 from lincoln.layers import Conv2D, Flatten, MaxPool2D
 
@@ -535,7 +537,9 @@ def verify(w: Workload) -> float:
     )
 
 
-def measure(w: Workload, dtype: np.dtype, steps: int, reps: int) -> dict[str, float]:
+def measure(
+    w: Workload, dtype: np.dtype, steps: int, reps: int, threads: int = 2
+) -> dict[str, float]:
     X, y = make_data(w, n=max(steps * w.batch // 4, 4 * w.batch), dtype=dtype)
     hand = hand_runner(w)
     runners = {
@@ -543,7 +547,7 @@ def measure(w: Workload, dtype: np.dtype, steps: int, reps: int) -> dict[str, fl
         "hand": hand(w, X, y, dtype, steps),
     }
     if torch is not None:
-        torch.set_num_threads(2)
+        torch.set_num_threads(threads)
         runners["torch"] = run_torch(w, X, y, dtype, steps)
     best = {name: float("inf") for name in runners}
     for fn in runners.values():  # warm up caches and BLAS threads
@@ -576,7 +580,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200, help="steps per repetition")
     parser.add_argument("--reps", type=int, default=7, help="interleaved repetitions")
     parser.add_argument("--quick", action="store_true", help="50 steps, 3 repetitions")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="BLAS/OpenMP threads of every runner"
+    )
     args = parser.parse_args(argv)
+    with lincoln_threads.limit(args.threads):
+        return run_all(args)
+
+
+def run_all(args: argparse.Namespace) -> int:
     steps, reps = (50, 3) if args.quick else (args.steps, args.reps)
     names = args.workload or sorted(WORKLOADS)
     dtypes = args.dtype or ["float32", "float64"]
@@ -588,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
             if torch is not None
             else ", torch not installed"
         )
+        + f", {args.threads} thread(s)"
     )
     print(
         "| workload | dtype | lincoln samples/s | hand-written samples/s "
@@ -606,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name}: lincoln and the hand-written loop disagree by {diff}"
             )
         for dt in dtypes:
-            r = measure(w, np.dtype(dt), steps, reps)
+            r = measure(w, np.dtype(dt), steps, reps, args.threads)
             t = r.get("torch")
             print(
                 f"| {name} | {dt} | {r['lincoln']:,.0f} | {r['hand']:,.0f} | "
