@@ -1,7 +1,7 @@
 """Pooling: the max and average of each window of NCHW images, as operations.
 
 Both see the windows as a strided view of the input, ``(batch, C, H_out, W_out,
-pool_size, pool_size)`` (:func:`lincoln.conv.window_view` with ``"valid"``
+pool_size, pool_size)`` (:func:`lincoln.ops.conv.window_view`, ``"valid"``
 padding: every window lies inside the image; rows and columns that do not fill
 a whole window at the bottom/right are dropped, as in every library). For the
 usual non-overlapping windows that view is just the input reshaped. Forward and
