@@ -30,6 +30,7 @@ Workloads:
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -83,10 +84,17 @@ WORKLOADS = {
 # -- the shared starting point -----------------------------------------------------
 
 
+@functools.cache
+def fashion_images() -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST's training images (N, 1, 28, 28) in [0, 1], read once."""
+    X, y, _, _ = load_fashion_mnist(flatten=False, dtype=np.float64, download=False)
+    return X, y
+
+
 def make_data(w: Workload, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     if w.cnn:  # real images: their zero background makes max-pooling ties common
-        X, y, _, _ = load_fashion_mnist(flatten=False, dtype=dtype, download=False)
-        return X[:n], y[:n]
+        X, y = fashion_images()
+        return X[:n].astype(dtype), y[:n]
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, *w.input_shape)).astype(dtype)
     y = rng.integers(0, 10, n)
@@ -522,13 +530,14 @@ def hand_runner(w: Workload) -> Callable[..., Callable[[], None]]:
     return run_hand_conv if w.conv else run_hand_mlp
 
 
-def verify(w: Workload) -> float:
+def verify(w: Workload, steps: int = 20) -> float:
     """Largest difference between lincoln's and the hand loop's parameters after
-    20 steps from the same start in float64: the two compute the same thing."""
+    ``steps`` steps from the same start in float64: the two compute the same
+    thing."""
     dtype = np.dtype(np.float64)
-    X, y = make_data(w, n=20 * w.batch + 1, dtype=dtype)
-    ours = run_lincoln(w, X, y, dtype, 20)
-    hand = hand_runner(w)(w, X, y, dtype, 20)
+    X, y = make_data(w, n=steps * w.batch + 1, dtype=dtype)
+    ours = run_lincoln(w, X, y, dtype, steps)
+    hand = hand_runner(w)(w, X, y, dtype, steps)
     ours()
     hand()
     return max(
