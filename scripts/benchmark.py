@@ -15,23 +15,29 @@ machine slows all of them alike; the best repetition of each counts.
 
     python scripts/benchmark.py                 # all workloads, float32 and float64
     python scripts/benchmark.py --quick         # fewer steps
+    python scripts/benchmark.py --threads 1     # one BLAS/OpenMP thread for all
     python scripts/benchmark.py --workload W1 --dtype float32
 
 Workloads:
     W1  784-89-10, sigmoid, softmax cross-entropy, SGD momentum, batch 60
     W2  784-256-128-10, ReLU, softmax cross-entropy, SGD momentum, batch 128
     W3  conv 1->8 3x3 same + ReLU + flatten + dense 10, batch 32 (needs Conv2D)
+    W4  the network of configs/fashion_cnn.toml without dropout: conv 16 3x3 same
+        + ReLU + max-pool 2, conv 32 3x3 same + ReLU + max-pool 2, flatten, dense
+        128 ReLU, dense 10; SGD momentum, batch 64, on Fashion-MNIST images
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 import lincoln
 from lincoln import (
@@ -43,6 +49,9 @@ from lincoln import (
     Sigmoid,
     SoftmaxCrossEntropy,
 )
+from lincoln import threads as lincoln_threads
+from lincoln.datasets import load_fashion_mnist
+from lincoln.layers import Conv2D, Flatten, MaxPool2D
 
 try:  # optional reference
     import torch
@@ -60,19 +69,32 @@ class Workload:
     activation: str  # "sigmoid" | "relu"
     batch: int
     conv: bool = False
+    cnn: bool = False  # W4: two conv + pool blocks on Fashion-MNIST
+    lr: float = LR
 
 
 WORKLOADS = {
     "W1": Workload("W1", (784,), (89,), "sigmoid", 60),
     "W2": Workload("W2", (784,), (256, 128), "relu", 128),
     "W3": Workload("W3", (1, 28, 28), (), "relu", 32, conv=True),
+    "W4": Workload("W4", (1, 28, 28), (128,), "relu", 64, cnn=True, lr=0.01),
 }
 
 
 # -- the shared starting point -----------------------------------------------------
 
 
+@functools.cache
+def fashion_images() -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST's training images (N, 1, 28, 28) in [0, 1], read once."""
+    X, y, _, _ = load_fashion_mnist(flatten=False, dtype=np.float64, download=False)
+    return X, y
+
+
 def make_data(w: Workload, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    if w.cnn:  # real images: their zero background makes max-pooling ties common
+        X, y = fashion_images()
+        return X[:n].astype(dtype), y[:n]
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, *w.input_shape)).astype(dtype)
     y = rng.integers(0, 10, n)
@@ -80,7 +102,17 @@ def make_data(w: Workload, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndar
 
 
 def lincoln_net(w: Workload, dtype: np.dtype) -> NeuralNetwork:
-    if w.conv:
+    if w.cnn:
+        layers = [
+            Conv2D(16, 3, activation=ReLU(), weight_init="he"),
+            MaxPool2D(2),
+            Conv2D(32, 3, activation=ReLU(), weight_init="he"),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(128, ReLU(), weight_init="he"),
+            Dense(10, Linear(), weight_init="glorot"),
+        ]
+    elif w.conv:
         conv2d = getattr(lincoln.layers, "Conv2D", None)
         if conv2d is None:
             raise RuntimeError("W3 needs lincoln.layers.Conv2D")
@@ -109,7 +141,7 @@ def run_lincoln(
     w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype, steps: int
 ) -> Callable[[], None]:
     net = lincoln_net(w, dtype)
-    optim = SGDMomentum(LR, momentum=MOMENTUM)
+    optim = SGDMomentum(w.lr, momentum=MOMENTUM)
     lincoln.Trainer(net, optim)
     net.loss.check_targets = False  # as in Trainer.fit, which checks all labels once
     bs = w.batch
@@ -166,7 +198,7 @@ def run_hand_mlp(
     bs = w.batch
     rows = np.arange(bs)
     sigmoid = w.activation == "sigmoid"
-    lr = dtype.type(LR)
+    lr = dtype.type(w.lr)
     scale = dtype.type(1.0 / bs)
 
     def go() -> None:
@@ -219,7 +251,7 @@ def run_hand_conv(
     cin, cout, k, _ = kernel.shape
     bs, H, W_ = w.batch, 28, 28
     rows = np.arange(bs)
-    lr = dtype.type(LR)
+    lr = dtype.type(w.lr)
     scale = dtype.type(1.0 / bs)
     # im2col buffer (batch, 9, H, W): the entries that read padding stay zero
     cols = np.zeros((bs, cin * k * k, H, W_), dtype=dtype)
@@ -317,6 +349,124 @@ def run_loop_conv(
     return go
 
 
+class _ConvBuffers:
+    """What one 3x3 'same' convolution of the hand-written W4 loop keeps between
+    steps, channels first: the zero-bordered input ``(C, batch, H+2, W+2)``, its
+    im2col matrix ``(C*9, batch*H*W)`` and the input gradient's padded buffer."""
+
+    def __init__(self, c: int, bs: int, h: int, dtype: np.dtype) -> None:
+        self.pad = np.zeros((c, bs, h + 2, h + 2), dtype=dtype)
+        self.inner = self.pad[:, :, 1:-1, 1:-1]
+        self.cols = np.empty((c, 3, 3, bs, h, h), dtype=dtype)
+        self.dpad = np.empty_like(self.pad)
+
+    def im2col(self) -> np.ndarray:
+        windows = sliding_window_view(self.pad, (3, 3), axis=(2, 3))
+        np.copyto(self.cols, windows.transpose(0, 4, 5, 1, 2, 3))
+        return self.cols.reshape(self.cols.shape[0] * 9, -1)
+
+    def col2im(self, dcols: np.ndarray) -> np.ndarray:
+        """Add every column back onto its pixel; the interior of the result."""
+        c, _, _, bs, h, w = self.cols.shape
+        d = dcols.reshape(c, 3, 3, bs, h, w)
+        self.dpad[...] = 0
+        for i in range(3):
+            for j in range(3):
+                self.dpad[:, :, i : i + h, j : j + w] += d[:, i, j]
+        return self.dpad[:, :, 1:-1, 1:-1]
+
+
+def pool_relu(x: np.ndarray, out: np.ndarray) -> None:
+    """2x2 max-pooling of ``x`` (C, batch, H, W) into ``out``, then ReLU on
+    ``out`` (the two commute, and the pooled array is four times smaller)."""
+    w = x.reshape(x.shape[0], x.shape[1], x.shape[2] // 2, 2, x.shape[3] // 2, 2)
+    np.maximum(w[:, :, :, 0, :, 0], w[:, :, :, 0, :, 1], out=out)
+    np.maximum(out, w[:, :, :, 1, :, 0], out=out)
+    np.maximum(out, w[:, :, :, 1, :, 1], out=out)
+    np.maximum(out, 0, out=out)
+
+
+def unpool(g: np.ndarray, x: np.ndarray, pooled: np.ndarray, dx: np.ndarray) -> None:
+    """Route ``g`` (gradient of the pooled maxima) to the first maximum of each
+    window of ``x`` in row-major order (lincoln's rule for ties), into ``dx``."""
+    shape = (x.shape[0], x.shape[1], x.shape[2] // 2, 2, x.shape[3] // 2, 2)
+    w, d = x.reshape(shape), dx.reshape(shape)
+    free = np.ones(pooled.shape, dtype=bool)
+    hit = np.empty(pooled.shape, dtype=bool)
+    for i in range(2):
+        for j in range(2):
+            np.equal(w[:, :, :, i, :, j], pooled, out=hit)
+            hit &= free
+            free ^= hit
+            np.multiply(g, hit, out=d[:, :, :, i, :, j])
+
+
+def run_hand_cnn(
+    w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype, steps: int
+) -> Callable[[], None]:
+    """W4 fused by hand, channels first: each convolution is one matrix product
+    over an im2col copy of a zero-bordered buffer, ReLU follows the pooling,
+    the input gradient is col2im of one product, every buffer is reused."""
+    params = initial_params(w, dtype)  # lincoln's order: K1 b1 K2 b2 W3 b3 W4 b4
+    K1, b1, K2, b2, W3, b3, W4, b4 = params
+    vel = [np.zeros_like(p) for p in params]
+    bs = w.batch
+    rows = np.arange(bs)
+    lr = dtype.type(w.lr)
+    scale = dtype.type(1.0 / bs)
+    conv1, conv2 = _ConvBuffers(1, bs, 28, dtype), _ConvBuffers(16, bs, 14, dtype)
+    c1 = np.empty((16, bs, 28, 28), dtype=dtype)  # conv 1 + bias, before pooling
+    c2 = np.empty((32, bs, 14, 14), dtype=dtype)
+    p2 = np.empty((32, bs, 7, 7), dtype=dtype)  # pooled, then ReLU
+    g1, g2 = np.empty_like(c1), np.empty_like(c2)
+    p1 = conv2.inner  # pooling 1 writes straight into conv 2's padded input
+
+    def go() -> None:
+        losses: list[float] = []
+        for step in range(steps):
+            s = (step * bs) % (len(X) - bs)
+            xb, yb = X[s : s + bs], y[s : s + bs]
+            # forward
+            conv1.inner[...] = xb.transpose(1, 0, 2, 3)
+            cols1 = conv1.im2col()
+            np.matmul(K1.reshape(16, 9), cols1, out=c1.reshape(16, -1))
+            np.add(c1, b1.reshape(16, 1, 1, 1), out=c1)
+            pool_relu(c1, p1)
+            cols2 = conv2.im2col()
+            K2m = K2.transpose(1, 0, 2, 3).reshape(32, 144)
+            np.matmul(K2m, cols2, out=c2.reshape(32, -1))
+            np.add(c2, b2.reshape(32, 1, 1, 1), out=c2)
+            pool_relu(c2, p2)
+            feat = p2.transpose(1, 0, 2, 3).reshape(bs, 32 * 49)
+            h = feat @ W3
+            h += b3
+            np.maximum(h, 0, out=h)
+            z = h @ W4
+            z += b4
+            losses.append(softmax_ce_in_place(z, yb, rows, scale))
+            # backward
+            gW4, gb4 = h.T @ z, z.sum(axis=0, keepdims=True)
+            gh = z @ W4.T
+            gh *= h > 0
+            gW3, gb3 = feat.T @ gh, gh.sum(axis=0, keepdims=True)
+            gp2 = (gh @ W3.T).reshape(bs, 32, 7, 7).transpose(1, 0, 2, 3)
+            gp2 *= p2 > 0
+            unpool(gp2, c2, p2, g2)
+            gb2 = g2.sum(axis=(1, 2, 3)).reshape(b2.shape)
+            g2m = g2.reshape(32, -1)
+            gK2 = (g2m @ cols2.T).reshape(32, 16, 3, 3).transpose(1, 0, 2, 3)
+            gp1 = conv2.col2im(K2m.T @ g2m)
+            gp1 *= p1 > 0
+            unpool(gp1, c1, p1, g1)
+            gb1 = g1.sum(axis=(1, 2, 3)).reshape(b1.shape)
+            gK1 = (g1.reshape(16, -1) @ cols1.T).reshape(1, 16, 3, 3)
+            grads = [gK1, gb1, gK2, gb2, gW3, gb3, gW4, gb4]
+            momentum_step(params, [np.ascontiguousarray(g) for g in grads], vel, lr)
+
+    go.params = params  # type: ignore[attr-defined]
+    return go
+
+
 # -- PyTorch -----------------------------------------------------------------------
 
 
@@ -325,7 +475,20 @@ def run_torch(
 ) -> Callable[[], None]:
     tdtype = torch.float32 if dtype == np.float32 else torch.float64
     torch.manual_seed(0)
-    if w.conv:
+    if w.cnn:
+        model = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 16, 3, padding=1),
+            torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(16, 32, 3, padding=1),
+            torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(),
+            torch.nn.Linear(32 * 7 * 7, 128),
+            torch.nn.ReLU(),
+            torch.nn.Linear(128, 10),
+        )
+    elif w.conv:
         model = torch.nn.Sequential(
             torch.nn.Conv2d(1, 8, 3, padding=1),
             torch.nn.ReLU(),
@@ -342,7 +505,7 @@ def run_torch(
         mods.append(torch.nn.Linear(width, 10))
         model = torch.nn.Sequential(*mods)
     model = model.to(tdtype)
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    opt = torch.optim.SGD(model.parameters(), lr=w.lr, momentum=MOMENTUM)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     loss_fn = torch.nn.CrossEntropyLoss()
     bs = w.batch
@@ -361,13 +524,20 @@ def run_torch(
 # -- the measurement ----------------------------------------------------------------
 
 
-def verify(w: Workload) -> float:
+def hand_runner(w: Workload) -> Callable[..., Callable[[], None]]:
+    if w.cnn:
+        return run_hand_cnn
+    return run_hand_conv if w.conv else run_hand_mlp
+
+
+def verify(w: Workload, steps: int = 20) -> float:
     """Largest difference between lincoln's and the hand loop's parameters after
-    20 steps from the same start in float64: the two compute the same thing."""
+    ``steps`` steps from the same start in float64: the two compute the same
+    thing."""
     dtype = np.dtype(np.float64)
-    X, y = make_data(w, n=20 * w.batch + 1, dtype=dtype)
-    ours = run_lincoln(w, X, y, dtype, 20)
-    hand = (run_hand_conv if w.conv else run_hand_mlp)(w, X, y, dtype, 20)
+    X, y = make_data(w, n=steps * w.batch + 1, dtype=dtype)
+    ours = run_lincoln(w, X, y, dtype, steps)
+    hand = hand_runner(w)(w, X, y, dtype, steps)
     ours()
     hand()
     return max(
@@ -376,15 +546,17 @@ def verify(w: Workload) -> float:
     )
 
 
-def measure(w: Workload, dtype: np.dtype, steps: int, reps: int) -> dict[str, float]:
+def measure(
+    w: Workload, dtype: np.dtype, steps: int, reps: int, threads: int = 2
+) -> dict[str, float]:
     X, y = make_data(w, n=max(steps * w.batch // 4, 4 * w.batch), dtype=dtype)
-    hand = run_hand_conv if w.conv else run_hand_mlp
+    hand = hand_runner(w)
     runners = {
         "lincoln": run_lincoln(w, X, y, dtype, steps),
         "hand": hand(w, X, y, dtype, steps),
     }
     if torch is not None:
-        torch.set_num_threads(2)
+        torch.set_num_threads(threads)
         runners["torch"] = run_torch(w, X, y, dtype, steps)
     best = {name: float("inf") for name in runners}
     for fn in runners.values():  # warm up caches and BLAS threads
@@ -417,7 +589,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200, help="steps per repetition")
     parser.add_argument("--reps", type=int, default=7, help="interleaved repetitions")
     parser.add_argument("--quick", action="store_true", help="50 steps, 3 repetitions")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="BLAS/OpenMP threads of every runner"
+    )
     args = parser.parse_args(argv)
+    with lincoln_threads.limit(args.threads):
+        return run_all(args)
+
+
+def run_all(args: argparse.Namespace) -> int:
     steps, reps = (50, 3) if args.quick else (args.steps, args.reps)
     names = args.workload or sorted(WORKLOADS)
     dtypes = args.dtype or ["float32", "float64"]
@@ -429,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
             if torch is not None
             else ", torch not installed"
         )
+        + f", {args.threads} thread(s)"
     )
     print(
         "| workload | dtype | lincoln samples/s | hand-written samples/s "
@@ -447,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name}: lincoln and the hand-written loop disagree by {diff}"
             )
         for dt in dtypes:
-            r = measure(w, np.dtype(dt), steps, reps)
+            r = measure(w, np.dtype(dt), steps, reps, args.threads)
             t = r.get("torch")
             print(
                 f"| {name} | {dt} | {r['lincoln']:,.0f} | {r['hand']:,.0f} | "

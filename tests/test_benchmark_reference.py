@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from lincoln.errors import DatasetNotFoundError
+
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "benchmark.py"
 
 
@@ -22,7 +24,16 @@ def benchmark():  # type: ignore[no-untyped-def]
     return module
 
 
-@pytest.mark.parametrize("name", ["W1", "W2", "W3"])
+@pytest.mark.parametrize("name", ["W1", "W2", "W3", "W4"])
 def test_hand_written_loop_reaches_lincolns_parameters(benchmark, name: str) -> None:  # type: ignore[no-untyped-def]
-    # 20 training steps in float64 from the same start
-    assert benchmark.verify(benchmark.WORKLOADS[name]) < 1e-10
+    # 20 training steps in float64 from the same start; W4 (a CNN, slower)
+    # takes 5 on Fashion-MNIST images, whose zero background makes max-pooling
+    # ties common
+    steps = 20
+    if name == "W4":
+        steps = 5
+        try:
+            benchmark.fashion_images()
+        except DatasetNotFoundError:
+            pytest.skip("Fashion-MNIST is not installed")
+    assert benchmark.verify(benchmark.WORKLOADS[name], steps) < 1e-10

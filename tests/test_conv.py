@@ -269,3 +269,28 @@ def test_flatten_op(shape, rng):
     assert out.shape == (shape[0], int(np.prod(shape[1:])))
     np.testing.assert_array_equal(out[1], x[1].ravel())
     np.testing.assert_array_equal(op.backward(2 * out), 2 * x)
+
+
+# -- reused arrays -----------------------------------------------------------------
+
+
+def test_conv_reuses_its_arrays_only_after_backward(rng):
+    # forward without backward (prediction) always gives a new array; after a
+    # training step the next step writes into the same memory, with the same
+    # results as a fresh operation
+    W = rng.standard_normal((2, 3, 3, 3))
+    op, bias = Conv2DOp(W), BiasAdd2D(rng.standard_normal((1, 3, 1, 1)))
+    x1, x2 = rng.standard_normal((2, 4, 2, 6, 6))
+    first = bias.forward(op.forward(x1))
+    again = bias.forward(op.forward(x1))
+    assert not np.shares_memory(first, again)
+    g = rng.standard_normal(first.shape)
+    dx1 = op.backward(bias.backward(g))
+    out2 = bias.forward(op.forward(x2))
+    assert np.shares_memory(out2, again)  # the finished step's output, reused
+    fresh, fresh_bias = Conv2DOp(W), BiasAdd2D(bias.param)
+    np.testing.assert_array_equal(out2, fresh_bias.forward(fresh.forward(x2)))
+    dx2 = op.backward(bias.backward(g))
+    np.testing.assert_array_equal(dx2, fresh.backward(fresh_bias.backward(g)))
+    np.testing.assert_array_equal(op.param_grad, fresh.param_grad)
+    assert np.shares_memory(dx1, dx2)  # the gradient's array is reused too

@@ -113,3 +113,24 @@ def test_pool_config_errors(cls, kwargs, message):
 def test_pool_repr():
     assert repr(MaxPool2DOp(2)) == "MaxPool2DOp(pool_size=2, stride=2)"
     assert repr(AvgPool2DOp(3, 1)) == "AvgPool2DOp(pool_size=3, stride=1)"
+
+
+def test_maxpool_reuses_its_arrays_only_after_backward(rng):
+    op = MaxPool2DOp(2)
+    x1, x2 = rng.standard_normal((2, 2, 3, 4, 6))
+    first = op.forward(x1)
+    again = op.forward(x1)
+    assert not np.shares_memory(first, again)
+    g = rng.standard_normal(first.shape)
+    op.backward(g)
+    out2 = op.forward(x2)
+    assert np.shares_memory(out2, again)
+    fresh = MaxPool2DOp(2)
+    np.testing.assert_array_equal(out2, fresh.forward(x2))
+    np.testing.assert_array_equal(op.backward(g), fresh.backward(g))
+    # an input the windows do not tile: the uncovered pixels get zero again
+    x3 = rng.standard_normal((2, 3, 5, 7))
+    op.forward(x3)
+    dx3 = op.backward(np.ones((2, 3, 2, 3)))
+    assert dx3[:, :, 4].max() == dx3[:, :, :, 6].max() == 0.0
+    assert dx3.sum() == 2 * 3 * 2 * 3

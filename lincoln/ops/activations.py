@@ -15,6 +15,7 @@ import numpy as np
 from ..base import Array, Operation
 from ..errors import check_real
 from ..registry import ACTIVATIONS
+from .buffers import Recycler
 
 __all__ = [
     "Linear",
@@ -96,15 +97,33 @@ class ReLU(Operation):
     library masked with ``output >= 0``, which is always true, so its ReLU
     passed every gradient through.)
 
+    Its output and gradient arrays are reused from one training step to the
+    next (see :mod:`lincoln.ops.buffers`).
+
     Shape:
         input_ ``(batch, *)`` -> output of the same shape.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._buffers = Recycler()
+
     def _output(self) -> Array:
-        return np.maximum(self.input_, 0)
+        x = self.input_
+        if not isinstance(x, np.ndarray):  # a scalar
+            return np.maximum(x, 0)
+        return np.maximum(x, 0, out=self._buffers.take("output", x.shape, x.dtype))
 
     def _input_grad(self, output_grad: Array) -> Array:
-        return output_grad * (self.input_ > 0)
+        g, mask = output_grad, self.input_ > 0
+        if not isinstance(g, np.ndarray) or g.shape != mask.shape:
+            return g * mask
+        dtype = np.result_type(g, self.input_)
+        grad = np.multiply(g, mask, out=self._buffers.take("grad", g.shape, dtype))
+        self._buffers.give_back("grad", grad)  # for the next backward
+        if isinstance(self.output, np.ndarray):
+            self._buffers.give_back("output", self.output)  # this step is done
+        return grad
 
 
 @ACTIVATIONS.register("leaky_relu")

@@ -38,9 +38,11 @@ import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..base import Array, ParamOperation
 from ..errors import ConfigError, ShapeError, check_positive_int
+from .buffers import Recycler
 
 __all__ = [
     "Conv2DOp",
@@ -52,6 +54,7 @@ __all__ = [
     "conv_output_size",
     "fitted_output_size",
     "window_offsets",
+    "window_view",
     "Offset",
     "im2col",
     "col2im",
@@ -200,6 +203,28 @@ def window_offsets(
     return out_h, out_w, offsets
 
 
+def window_view(
+    images: Array,
+    kernel: int,
+    stride: int,
+    out_h: int,
+    out_w: int,
+    writeable: bool = False,
+) -> Array:
+    """Every ``kernel x kernel`` window of the last two axes of ``images`` (no
+    padding), as a strided view ``(..., out_h, out_w, kernel, kernel)``, no copy:
+    ``view[..., y, x, i, j]`` is ``images[..., y * stride + i, x * stride + j]``.
+
+    ``writeable=True`` allows writing through one tap ``view[..., i, j]`` at a
+    time (its pixels are distinct); windows that overlap share pixels.
+    """
+    view = sliding_window_view(
+        images, (kernel, kernel), axis=(-2, -1), writeable=writeable
+    )
+    last_h, last_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
+    return view[..., :last_h:stride, :last_w:stride, :, :]
+
+
 def im2col(
     x: Array,
     kernel: int,
@@ -238,6 +263,7 @@ def col2im(
     input_shape: tuple[int, ...],
     stride: int = 1,
     padding: Padding = "same",
+    out: Array | None = None,
 ) -> Array:
     """The transpose of :func:`im2col`: add every column entry back onto the
     input pixel it was copied from (entries that read padding are dropped).
@@ -245,14 +271,20 @@ def col2im(
     Args:
         cols: ``(batch, channels, kernel, kernel, out_height, out_width)``.
         input_shape: ``(batch, channels, height, width)`` of the image.
+        out: an array of ``input_shape`` and ``cols``' dtype to write the
+            result into (its contents are overwritten); None for a new one.
 
     Returns:
-        A new array of ``input_shape`` and ``cols``' dtype.
+        ``out``, or a new array of ``input_shape`` and ``cols``' dtype.
     """
     n, c, kernel, _, _, _ = cols.shape
     h, w = input_shape[2], input_shape[3]
     _, _, offsets = window_offsets(h, w, kernel, stride, padding)
-    dx = np.zeros(input_shape, dtype=cols.dtype)
+    if out is None:
+        dx = np.zeros(input_shape, dtype=cols.dtype)
+    else:
+        dx = out
+        dx.fill(0)
     for o in offsets:
         dx[:, :, o.in_rows, o.in_cols] += cols[:, :, o.i, o.j, o.out_rows, o.out_cols]
     return dx
@@ -346,6 +378,8 @@ class Conv2DOp(ParamOperation):
         self._cols_input_shape: tuple[int, ...] | None = None
         self._dcols: Array | None = None
         self._w2: Array = None  # type: ignore[assignment]
+        # its output and input gradient, reused from step to step
+        self._buffers = Recycler()
 
     def _output(self) -> Array:
         x = self.input_
@@ -362,8 +396,11 @@ class Conv2DOp(ParamOperation):
         im2col(x, k, self.stride, self.padding, out=cols)
         # (C, O, k, k) -> (O, C*k*k): a copy, but of the small kernel only
         self._w2 = self.param.transpose(1, 0, 2, 3).reshape(out_c, in_c * k * k)
-        out = np.matmul(self._w2, cols.reshape(n, in_c * k * k, out_h * out_w))
-        return out.reshape(n, out_c, out_h, out_w)
+        dtype = np.result_type(self.param, x)
+        out = self._buffers.take("output", (n, out_c, out_h, out_w), dtype)
+        cols_matrix = cols.reshape(n, in_c * k * k, out_h * out_w)
+        np.matmul(self._w2, cols_matrix, out=out.reshape(n, out_c, out_h * out_w))
+        return out
 
     def _input_grad(self, output_grad: Array) -> Array:
         n, out_c, out_h, out_w = output_grad.shape
@@ -374,7 +411,9 @@ class Conv2DOp(ParamOperation):
         self._dcols = dcols = _scratch(self._dcols, shape, dtype, zero=False)
         # (C*k*k, O) @ (batch, O, H_out*W_out), written into the scratch buffer
         np.matmul(self._w2.T, g, out=dcols.reshape(n, in_c * k * k, out_h * out_w))
-        return col2im(dcols, self.input_.shape, self.stride, self.padding)
+        dx = self._buffers.take("grad", self.input_.shape, dtype)
+        self._buffers.give_back("grad", dx)  # for the next backward
+        return col2im(dcols, self.input_.shape, self.stride, self.padding, out=dx)
 
     def _param_grad(self, output_grad: Array) -> Array:
         n, out_c, out_h, out_w = output_grad.shape
@@ -384,6 +423,9 @@ class Conv2DOp(ParamOperation):
         # one small product per sample, summed over the batch: (O, C*k*k)
         dw2 = np.matmul(g, cols.transpose(0, 2, 1)).sum(axis=0)
         dw = dw2.reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
+        # always called by backward (the input gradient may be skipped): this
+        # step is done with the output
+        self._buffers.give_back("output", self.output)
         return np.ascontiguousarray(dw)
 
     def get_config(self) -> dict[str, Any]:
@@ -417,14 +459,18 @@ class BiasAdd2D(ParamOperation):
                 f"{shape}"
             )
         super().__init__(B)
+        self._buffers = Recycler()  # its output, reused from step to step
 
     def _output(self) -> Array:
-        check_images(self, self.input_, self.param.shape[1])
-        return self.input_ + self.param
+        x = self.input_
+        check_images(self, x, self.param.shape[1])
+        dtype = np.result_type(x, self.param)
+        return np.add(x, self.param, out=self._buffers.take("output", x.shape, dtype))
 
     def _input_grad(self, output_grad: Array) -> Array:
         return output_grad
 
     def _param_grad(self, output_grad: Array) -> Array:
+        self._buffers.give_back("output", self.output)  # this step is done
         # each channel's bias is broadcast over the batch and every pixel
         return output_grad.sum(axis=(0, 2, 3), keepdims=True)

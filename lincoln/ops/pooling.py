@@ -1,10 +1,12 @@
 """Pooling: the max and average of each window of NCHW images, as operations.
 
-Both reuse the window geometry of :mod:`lincoln.conv` with ``"valid"`` padding
-(every window lies inside the image; rows and columns that do not fill a whole
-window at the bottom/right are dropped, as in every library). Forward and
-backward loop over the ``pool_size ** 2`` offsets inside a window, never over
-pixels or samples: for each offset the pixels it reads form one strided slice.
+Both see the windows as a strided view of the input, ``(batch, C, H_out, W_out,
+pool_size, pool_size)`` (:func:`lincoln.ops.conv.window_view`, ``"valid"``
+padding: every window lies inside the image; rows and columns that do not fill
+a whole window at the bottom/right are dropped, as in every library). For the
+usual non-overlapping windows that view is just the input reshaped. Forward and
+backward loop over the ``pool_size ** 2`` taps inside a window, never over
+pixels or samples: each tap is one strided slice ``windows[..., i, j]``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy as np
 
 from ..base import Array, Operation
 from ..errors import ShapeError, check_positive_int
-from .conv import Offset, window_offsets
+from .buffers import Recycler
+from .conv import window_view
 
 __all__ = ["MaxPool2DOp", "AvgPool2DOp", "pool_output_shape"]
 
@@ -52,12 +55,15 @@ class _Pool2DOp(Operation):
         if stride is None:
             stride = self.pool_size
         self.stride = check_positive_int(name, "stride", stride)
+        self._buffers = Recycler()  # output and input gradient, reused
 
-    def _offsets(self) -> tuple[int, int, tuple[Offset, ...]]:
-        x = self.input_
-        pool_output_shape(type(self).__name__, x.shape[1:], self.pool_size, self.stride)
-        h, w = x.shape[2], x.shape[3]
-        return window_offsets(h, w, self.pool_size, self.stride, "valid")
+    def _taps(self, x: Array, writeable: bool = False) -> list[Array]:
+        """The ``pool_size ** 2`` taps of every window of ``x``: strided views
+        ``(batch, C, H_out, W_out)``, in row-major order within the window."""
+        name, p = type(self).__name__, self.pool_size
+        _, out_h, out_w = pool_output_shape(name, x.shape[1:], p, self.stride)
+        windows = window_view(x, p, self.stride, out_h, out_w, writeable)
+        return [windows[..., i, j] for i in range(p) for j in range(p)]
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The per-sample output shape for a per-sample input shape."""
@@ -95,38 +101,35 @@ class MaxPool2DOp(_Pool2DOp):
     """
 
     def _output(self) -> Array:
-        x = self.input_
-        _, _, offsets = self._offsets()
-        # valid padding: every offset reads a full (batch, C, H_out, W_out) slice
-        # (a 1x1 window has one offset, taken twice here)
-        first, second = offsets[0], offsets[1 % len(offsets)]
-        out = np.maximum(
-            x[:, :, first.in_rows, first.in_cols],
-            x[:, :, second.in_rows, second.in_cols],
-        )
-        for o in offsets[2:]:
-            np.maximum(out, x[:, :, o.in_rows, o.in_cols], out=out)
+        taps = self._taps(self.input_)
+        out = self._buffers.take("output", taps[0].shape, self.input_.dtype)
+        # a 1x1 window has one tap, taken twice here
+        np.maximum(taps[0], taps[-1], out=out)
+        for tap in taps[1:-1]:
+            np.maximum(out, tap, out=out)
         return out
 
     def _input_grad(self, output_grad: Array) -> Array:
         # Where the maximum was is found here rather than in forward, so that
         # inference pays for the maxima only: each window's gradient goes to
-        # the first offset whose pixel equals the window's (cached) output.
+        # the first tap whose pixel equals the window's (cached) output.
         x, out = self.input_, self.output
-        _, _, offsets = self._offsets()
-        dx = np.zeros(x.shape, dtype=output_grad.dtype)
-        overlapping = self.stride < self.pool_size
+        dx = self._buffers.take("grad", x.shape, output_grad.dtype)
+        p, stride = self.pool_size, self.stride
+        if not (stride == p and x.shape[2] % p == 0 and x.shape[3] % p == 0):
+            dx.fill(0)  # unless the windows tile the input, which writes every pixel
         unclaimed = np.ones(out.shape, dtype=bool)  # windows still to be routed
         hit = np.empty(out.shape, dtype=bool)
-        for o in offsets:
-            np.equal(x[:, :, o.in_rows, o.in_cols], out, out=hit)
+        for tap, target in zip(self._taps(x), self._taps(dx, True), strict=True):
+            np.equal(tap, out, out=hit)
             hit &= unclaimed
             unclaimed ^= hit  # hit is a subset of unclaimed: this removes it
-            target = dx[:, :, o.in_rows, o.in_cols]
-            if overlapping:  # a pixel can be the maximum of several windows
+            if stride < p:  # overlapping: a pixel can be the maximum of several windows
                 target += output_grad * hit
             else:
                 np.multiply(output_grad, hit, out=target)
+        self._buffers.give_back("grad", dx)  # for the next backward
+        self._buffers.give_back("output", out)  # this step is done with it
         return dx
 
 
@@ -147,19 +150,16 @@ class AvgPool2DOp(_Pool2DOp):
     """
 
     def _output(self) -> Array:
-        x = self.input_
-        _, _, offsets = self._offsets()
-        first = offsets[0]
-        out = x[:, :, first.in_rows, first.in_cols].copy()
-        for o in offsets[1:]:
-            out += x[:, :, o.in_rows, o.in_cols]
-        out *= 1.0 / len(offsets)  # a Python float keeps float32 float32
+        taps = self._taps(self.input_)
+        out = taps[0].copy()
+        for tap in taps[1:]:
+            out += tap
+        out *= 1.0 / len(taps)  # a Python float keeps float32 float32
         return out
 
     def _input_grad(self, output_grad: Array) -> Array:
-        _, _, offsets = self._offsets()
-        share = output_grad * (1.0 / len(offsets))
-        dx = np.zeros(self.input_.shape, dtype=output_grad.dtype)
-        for o in offsets:
-            dx[:, :, o.in_rows, o.in_cols] += share
+        dx = np.zeros_like(self.input_, dtype=output_grad.dtype)
+        share = output_grad * (1.0 / self.pool_size**2)
+        for target in self._taps(dx, writeable=True):
+            target += share
         return dx

@@ -1,0 +1,53 @@
+"""Reusing an operation's large arrays from one training step to the next.
+
+A fresh multi-megabyte array for every output and gradient of every batch costs
+more than the arithmetic on it: the memory goes back to the operating system
+between batches and is faulted in (and zero-filled) again on the next one. An
+operation that owns a :class:`Recycler` keeps those arrays instead.
+
+The rule that keeps this safe: an array that ``forward`` returned is reused only
+after ``backward`` has run on the operation (the training step that needed it is
+over), and an array that ``backward`` returned is reused by the next
+``backward``. Calls to ``forward`` without ``backward`` in between, as in
+prediction, always get fresh arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..base import Array
+
+__all__ = ["Recycler"]
+
+
+class Recycler:
+    """Arrays an operation has finished with, by name, ready to be written again.
+
+    Example:
+        >>> bin = Recycler()
+        >>> a = bin.take("output", (2, 3), np.float32)  # nothing kept yet: new
+        >>> bin.give_back("output", a)
+        >>> bin.take("output", (2, 3), np.float32) is a
+        True
+    """
+
+    def __init__(self) -> None:
+        self._free: dict[str, Array] = {}
+
+    def take(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
+        """The array given back under ``name`` if it has this shape and dtype
+        (its contents are stale), else a new uninitialised one."""
+        array = self._free.pop(name, None)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = np.empty(shape, dtype=dtype)
+        return array
+
+    def give_back(self, name: str, array: Array) -> None:
+        """Let the next :meth:`take` of ``name`` overwrite ``array``."""
+        self._free[name] = array
+
+    def __repr__(self) -> str:
+        return f"Recycler({sorted(self._free)})"
