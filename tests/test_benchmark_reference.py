@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from lincoln.errors import DatasetNotFoundError
-
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "benchmark.py"
 
 
@@ -32,8 +30,4 @@ def test_hand_written_loop_reaches_lincolns_parameters(benchmark, name: str) -> 
     steps = 20
     if name == "W4":
         steps = 5
-        try:
-            benchmark.fashion_images()
-        except DatasetNotFoundError:
-            pytest.skip("Fashion-MNIST is not installed")
     assert benchmark.verify(benchmark.WORKLOADS[name], steps) < 1e-10

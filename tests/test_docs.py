@@ -217,6 +217,8 @@ _BESIDE_THE_CHAIN = {
     "_version": "errors",
     "_files": "errors",
     "metrics": "registry",
+    "threads": "registry",
+    "augment": "ops",
     "activations": "layers",
     "dense": "layers",
     "dropout": "layers",

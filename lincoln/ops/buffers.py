@@ -41,7 +41,12 @@ class Recycler:
         """The array given back under ``name`` if it has this shape and dtype
         (its contents are stale), else a new uninitialised one."""
         array = self._free.pop(name, None)
-        if array is None or array.shape != shape or array.dtype != dtype:
+        if (
+            array is None
+            or array.shape != shape
+            or array.dtype != dtype
+            or not array.flags.writeable  # e.g. unpickled from a read-only file
+        ):
             array = np.empty(shape, dtype=dtype)
         return array
 
