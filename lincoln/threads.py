@@ -36,7 +36,8 @@ __all__ = ["limit", "set_threads", "get_threads"]
 def _threadpoolctl() -> Any:
     if threadpoolctl is None:
         raise ConfigError(
-            "lincoln.threads needs the threadpoolctl package: pip install 'lincoln[threads]'"
+            "lincoln.threads needs the threadpoolctl package: "
+            "pip install 'lincoln[threads]'"
         )
     return threadpoolctl
 

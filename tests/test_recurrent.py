@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import lincoln
-from lincoln.base import StepOperation
 from lincoln.errors import ConfigError, ShapeError
 from lincoln.gradcheck import check_network, check_operation, numerical_gradient
 from lincoln.layers.dense import Dense
@@ -29,6 +28,7 @@ from lincoln.layers.recurrent import (
 from lincoln.losses import SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
 from lincoln.ops.recurrent import GateBias, GateProjection, GRUStep, LSTMStep, RNNStep
+from lincoln.ops.step import StepOperation
 
 BENCH_RNN = Path(__file__).resolve().parent.parent / "scripts" / "bench_rnn.py"
 LAYERS = [RNN, LSTM, GRU]

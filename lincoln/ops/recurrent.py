@@ -36,8 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from ..base import Array, ParamOperation, StepOperation
+from ..base import Array, ParamOperation
 from ..errors import ShapeError
+from .step import StepOperation
 
 __all__ = [
     "GateProjection",

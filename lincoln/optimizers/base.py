@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..base import Array
 from ..errors import ConfigError, check_choice, check_real
 from ..updates import clip_by_global_norm, clip_by_value
+from .schedule import RateSchedule
+from .state import StateDict
 
 __all__ = ["Optimizer", "DECAY_TYPES", "unit_interval", "positive"]
 
@@ -35,7 +35,7 @@ def positive(owner: str, name: str, value: Any) -> float:
     return check_real(owner, name, value, low=0.0, low_open=True)
 
 
-class Optimizer:
+class Optimizer(RateSchedule, StateDict):
     """Base class: learning rate, its per-epoch decay, weight decay, clipping.
 
     Args:
@@ -62,20 +62,9 @@ class Optimizer:
     # Class-level defaults for what the base methods read, so that a book-style
     # subclass whose __init__ does not call super().__init__() still works.
     net: Any = None
-    # The rate every fit starts from. The first fit takes it from self.lr, so
-    # that a rate set after __init__ (as the book's RegularizedSGD does) counts.
-    initial_lr = 0.0
-    _rate_fixed = False
-    final_lr = 0.0
-    decay_type: str | None = None
     weight_decay = 0.0
     clip_value: float | None = None
     clip_norm: float | None = None
-    decay_per_epoch = 1.0
-    max_epochs = 1
-    decay_steps = 0
-    step_count = 0
-    state: list[dict[str, Any]] = []
     first = True
 
     def __init__(
@@ -134,43 +123,6 @@ class Optimizer:
         self.state = []
         self.step_count = 0
         self.first = True  # the book's optimizers read it
-
-    # -- learning-rate schedule ---------------------------------------------------
-
-    def setup_decay(self, max_epochs: int) -> None:
-        """Start the rate at ``initial_lr`` (the rate of the first fit) and its
-        schedule for a run of ``max_epochs`` epochs."""
-        self.max_epochs = int(max_epochs)
-        self.decay_steps = 0
-        if not self._rate_fixed:
-            self.initial_lr, self._rate_fixed = self.lr, True
-        self.lr = start = self.initial_lr
-        steps = self.max_epochs - 1
-        if not self.decay_type or steps < 1:
-            self.decay_per_epoch = 0.0 if self.decay_type == "linear" else 1.0
-        elif self.decay_type == "exponential":
-            self.decay_per_epoch = (self.final_lr / start) ** (1.0 / steps)
-        else:
-            self.decay_per_epoch = (start - self.final_lr) / steps
-
-    def _setup_decay(self) -> None:  # the book's name; it sets max_epochs first
-        self.setup_decay(self.max_epochs)
-
-    def decay_lr(self) -> None:
-        """Move the learning rate one epoch along its schedule."""
-        if not self.decay_type or self.max_epochs < 2:
-            return
-        # Computed from the step count, not accumulated, so the last epoch of
-        # the schedule uses final_lr exactly rather than a rounded neighbour.
-        self.decay_steps += 1
-        if self.decay_steps >= self.max_epochs - 1:
-            self.lr = self.final_lr
-        elif self.decay_type == "exponential":
-            self.lr = self.initial_lr * self.decay_per_epoch**self.decay_steps
-        else:
-            self.lr = self.initial_lr - self.decay_per_epoch * self.decay_steps
-
-    _decay_lr = decay_lr  # the book's name
 
     # -- the update ---------------------------------------------------------------
 
@@ -236,39 +188,6 @@ class Optimizer:
             if getattr(self, key):
                 config[key] = getattr(self, key)
         return {**config, **{k: getattr(self, k) for k in self.hyperparams}}
-
-    def state_dict(self) -> dict[str, Any]:
-        """Scalars and arrays that resume the optimizer exactly."""
-        arrays = {
-            f"state.{i}.{key}": value
-            for i, st in enumerate(self.state)
-            for key, value in st.items()
-        }
-        return {
-            "lr": self.lr,
-            "initial_lr": self.initial_lr,
-            "decay_per_epoch": self.decay_per_epoch,
-            "decay_steps": self.decay_steps,
-            "max_epochs": self.max_epochs,
-            "step_count": self.step_count,
-            "num_params": len(self.state),
-            "arrays": arrays,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (``initial_lr`` and
-        ``decay_steps`` are optional, for older checkpoints)."""
-        self.lr = float(state["lr"])
-        self.initial_lr = float(state.get("initial_lr", self.initial_lr))
-        self._rate_fixed = True
-        self.decay_per_epoch = float(state["decay_per_epoch"])
-        self.decay_steps = int(state.get("decay_steps", 0))
-        self.max_epochs = int(state["max_epochs"])
-        self.step_count = int(state["step_count"])
-        self.state = [{} for _ in range(int(state["num_params"]))]
-        for name, value in state["arrays"].items():
-            _, index, key = name.split(".", 2)
-            self.state[int(index)][key] = np.array(value)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
