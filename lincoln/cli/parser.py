@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .._version import __version__
 from . import tune as tune_command
+from .arguments import positive_float, positive_int
 
 __all__ = ["build_parser", "COMMANDS", "EXIT_CODES"]
 
@@ -21,28 +22,6 @@ EXIT_CODES = (
     "exit codes: 0 success; 1 error (one line on stderr); 2 bad usage; 130 interrupted"
 )
 _CONFIG_HELP = "experiment file (default: configs/digits_mlp.toml)"
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, received {text!r}"
-        )
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, received {text!r}")
-    return value
 
 
 def _add_train(p: argparse.ArgumentParser) -> None:
@@ -110,14 +89,14 @@ def _add_gradcheck(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", nargs="?", metavar="CONFIG", help=_CONFIG_HELP)
     p.add_argument(
         "--samples",
-        type=_positive_int,
+        type=positive_int,
         default=4,
         help="random samples in the batch (default: 4)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random data")
     p.add_argument(
         "--max-checks",
-        type=_positive_int,
+        type=positive_int,
         default=200,
         metavar="N",
         help="check at most N entries of each parameter, drawn at random "
@@ -128,13 +107,13 @@ def _add_gradcheck(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--rtol",
-        type=_positive_float,
+        type=positive_float,
         default=1e-5,
         help="relative tolerance (default: 1e-5)",
     )
     p.add_argument(
         "--atol",
-        type=_positive_float,
+        type=positive_float,
         default=1e-7,
         help="absolute tolerance (default: 1e-7); an entry passes when |backprop - "
         "numerical| <= atol + rtol * max(|backprop|, |numerical|)",

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import LincolnError
+from .arguments import non_negative_int, positive_int
 from .files import config_path
 
 __all__ = ["add_arguments", "run", "SIGNATURE", "SUMMARY", "DESCRIPTION", "EXAMPLES"]
@@ -35,30 +36,6 @@ EXAMPLES = (
 )
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, received {text!r}"
-        )
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(
-            f"must be a non-negative integer, received {text!r}"
-        )
-    return value
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The ``tune`` command's arguments."""
     p.add_argument(
@@ -67,7 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space", required=True, metavar="SPACE.toml", help="search space")
     p.add_argument(
         "--trials",
-        type=_count,
+        type=positive_int,
         default=20,
         metavar="N",
         help="trials this command runs (default: 20)",
@@ -89,14 +66,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--jobs",
-        type=_count,
+        type=positive_int,
         default=1,
         metavar="K",
         help="trials run at once, each in its own process (default: 1)",
     )
     p.add_argument(
         "--seed",
-        type=_seed,
+        type=non_negative_int,
         default=0,
         help="sampler seed: trial n is sampled with SEED + n (default: 0)",
     )
