@@ -1,4 +1,4 @@
-"""Train the character language model of ``scripts/charlm_lstm.toml`` and report
+"""Train the character language model of ``configs/charlm_lstm.toml`` and report
 validation nats per character after every epoch, then print a sample.
 
 A stand-alone loop for the recipe (the same layers, optimizer, batches of
@@ -28,7 +28,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-CONFIG = Path(__file__).resolve().parent / "charlm_lstm.toml"
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "charlm_lstm.toml"
 
 
 def build(config: dict, vocab_tokens: list[str]) -> NeuralNetwork:
@@ -58,7 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = tomllib.loads(Path(args.config).read_text())
     d, t = config["data"], config["trainer"]
-    data = text_dataset(d.get("path"), d.get("seq_len", 64), d.get("val_fraction", 0.1))
+    data = text_dataset(
+        d.get("path"),
+        d.get("seq_len", 64),
+        d.get("val_fraction", 0.1),
+        d.get("encoding", "utf-8"),
+    )
     net = build(config, data.vocab.tokens)
     opt_spec = dict(config["optimizer"])
     optim = get_optimizer(opt_spec)

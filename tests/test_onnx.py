@@ -242,6 +242,16 @@ def config_inputs(path: Path) -> np.ndarray:
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_shipped_config_networks(path: Path) -> None:
     net = build_network(load_config(path))
+    if load_config(path).config["data"]["name"] == "text":
+        # a character language model (Embedding -> LSTM) has no ONNX form yet:
+        # the exporter says so, naming the layer and the operation
+        with pytest.raises(
+            ExportError,
+            match=r"layer 0 \(Embedding\) uses operation EmbeddingLookup, which "
+            r"has no ONNX form",
+        ):
+            to_onnx(net, (16,))
+        return
     X = config_inputs(path)
     net.build(X.shape[1:])
     randomize_statistics(net)

@@ -10,6 +10,7 @@
     lincoln gradcheck [CONFIG]                  backprop against central differences
     lincoln export RUN_OR_MODEL MODEL.onnx      the model as ONNX (onnx extra)
     lincoln benchmark [ARGS...]                 scripts/benchmark.py of a source tree
+    lincoln generate RUN_DIR_OR_MODEL [--prompt TEXT]   text from a character model
 
 With no CONFIG, ``train``, ``summary`` and ``gradcheck`` use
 ``configs/digits_mlp.toml`` (the bundled digits). A run directory written by
@@ -35,6 +36,7 @@ from .. import config as cfg
 from ..config import data_input_shape
 from ..errors import LincolnError
 from . import commands
+from . import generate as generate_command
 from . import tune as tune_command
 from .commands import EXIT_ERROR, EXIT_INTERRUPTED
 from .files import SOURCE_ROOT, default_config_path, load_model
@@ -66,6 +68,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": commands.export,
     "benchmark": _benchmark,
     "tune": tune_command.run,
+    "generate": generate_command.run,
 }
 
 

@@ -96,8 +96,13 @@ def train(args: argparse.Namespace) -> int:
 
     def report(history: History, metrics: dict[str, Any]) -> None:
         # printed before the run directory is written: a failed write loses nothing
+        figures = (
+            _text_figures(metrics)
+            if "perplexity" in metrics
+            else _figures(metrics["test_loss"], metrics["test_accuracy"])
+        )
         print(
-            f"{path.name}: {_figures(metrics['test_loss'], metrics['test_accuracy'])} "
+            f"{path.name}: {figures} "
             f"after {metrics['epochs_run']} epochs ({metrics['train_seconds']:.1f} s)"
             + _chosen(metrics),
             flush=True,
@@ -126,11 +131,23 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _text_figures(metrics: dict[str, Any]) -> str:
+    """A language model's validation figures (a text has no test set)."""
+    if metrics["nats_per_char"] is None:
+        return "no validation data (data.val_fraction = 0)"
+    return (
+        f"validation {metrics['nats_per_char']:.4f} nats/char, perplexity "
+        f"{metrics['perplexity']:.2f}"
+    )
+
+
 def _chosen(metrics: dict[str, Any]) -> str:
     """Which data chose the model the run keeps: held-out training data, the
     test set (no data.validation_split), or none (the last epoch's is kept)."""
     if metrics["selected_on"] == "validation_split":
         data = f"{metrics['validation_split']:.0%} of the training data"
+    elif metrics["selected_on"] in ("validation", "none"):
+        data = "the end of the text (data.val_fraction)"
     else:
         data = "the test set (no data.validation_split)"
     if (

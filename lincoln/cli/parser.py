@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._version import __version__
+from . import generate as generate_command
 from . import tune as tune_command
 from .arguments import positive_float, positive_int
 
@@ -263,6 +264,14 @@ COMMANDS = (
         tune_command.DESCRIPTION,
         tune_command.EXAMPLES,
         tune_command.add_arguments,
+    ),
+    Command(
+        "generate",
+        generate_command.SIGNATURE,
+        generate_command.SUMMARY,
+        generate_command.DESCRIPTION,
+        generate_command.EXAMPLES,
+        generate_command.add_arguments,
     ),
 )
 

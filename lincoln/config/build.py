@@ -26,6 +26,7 @@ from ..network import NeuralNetwork
 from ..optimizers import Optimizer, get_optimizer
 from ..registry import LAYERS, OPTIMIZERS
 from .experiment import Experiment
+from .text import is_text, with_vocabulary
 
 __all__ = [
     "build_network",
@@ -55,6 +56,8 @@ def build_network(exp: Experiment) -> NeuralNetwork:
     specs = model.get("layers")
     if not isinstance(specs, list):
         raise exp.error("model.layers", "needs at least one [[model.layers]] table")
+    if is_text(exp):  # the Embedding gets the text's vocabulary
+        specs = with_vocabulary(exp, specs)
     layers = [_build_layer(exp, f"model.layers[{i}]", s) for i, s in enumerate(specs)]
     with exp.at("model.loss"):
         loss = get_loss(model.get("loss", "softmax_cross_entropy"))
@@ -114,6 +117,8 @@ def data_input_shape(exp: Experiment) -> tuple[int, ...]:
     ``(H*W,)`` for ``shape = "flat"`` (the default), ``(1, H, W)`` for ``"image"``.
     """
     data = exp.config["data"]
+    if is_text(exp):  # a sequence of character ids
+        return (int(data.get("seq_len", 64)),)
     height, width = IMAGE_SIZES[data["name"]]
     if data.get("shape", "flat") == "flat":
         return (height * width,)

@@ -34,7 +34,7 @@ __all__ = [
     "SECTIONS",
 ]
 
-DATASETS = ("digits", "mnist", "fashion_mnist")
+DATASETS = ("digits", "mnist", "fashion_mnist", "text")
 SHAPES = ("flat", "image")
 PREPROCESS = ("standardize", "global", "scale", "none")
 
@@ -43,7 +43,12 @@ PREPROCESS = ("standardize", "global", "scale", "none")
 SECTIONS: dict[str, dict[str, str]] = {
     "data": {
         "name": f"one of {', '.join(DATASETS)}",
-        "path": "folder holding the data set's files",
+        "path": 'folder holding the data set\'s files (name = "text": a text '
+        "file, by default the book's chapter 6 text)",
+        "seq_len": "characters per sequence (text only; default 64)",
+        "val_fraction": "share at the end of the text held out as the validation "
+        "data (text only; default 0.1; a text has no test set)",
+        "encoding": "the text file's encoding (text only; default utf-8)",
         "shape": "'flat' (samples, features) or 'image' (samples, 1, H, W)",
         "preprocess": "standardize (per feature), global (one mean and std over "
         "all pixels, the book's), scale (to [0, 1]) or none",

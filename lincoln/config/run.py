@@ -23,6 +23,7 @@ from ..metrics import accuracy
 from ..train import History, Trainer
 from .build import build_network, build_optimizer, fit_options, load_data_and_scaler
 from .experiment import Experiment, load_config
+from .text import is_text, text_data, text_metrics
 
 __all__ = ["run_experiment", "evaluate_test", "write_run_dir", "PREPROCESS_FILE"]
 
@@ -88,10 +89,12 @@ def run_experiment(
     trainer = Trainer(net, build_optimizer(exp))
     if out is not None:  # before any data is loaded: fail in a second, not an hour
         check_run_dir(out, force=force)
-    X_train, y_train, X_test, y_test, scaler = load_data_and_scaler(exp, net.dtype)
+    X_train, y_train, X_test, y_test, scaler = _load(exp, net.dtype)
     # with a validation split the test set stays out of training entirely
     split = exp.config["data"].get("validation_split")
     validation = (None, None) if split is not None else (X_test, y_test)
+    if not len(X_test):  # a text with val_fraction = 0: nothing to validate on
+        validation = (None, None)
     start = time.perf_counter()
     interrupted: KeyboardInterrupt | None = None
     try:
@@ -110,7 +113,34 @@ def run_experiment(
             raise
         history, interrupted = trainer.history, exc
     train_time = time.perf_counter() - start
-    test_loss, test_accuracy = evaluate_test(trainer, X_test, y_test)
+    metrics = _metrics(
+        exp, trainer, history, split, train_time, X_train, X_test, y_test
+    )
+    if report is not None:
+        report(history, metrics)
+    if out is not None:
+        write_run_dir(Path(out), exp, trainer, history, metrics, scaler, force=force)
+    if interrupted is not None:
+        raise interrupted
+    return history, metrics, trainer
+
+
+def _metrics(
+    exp: Experiment,
+    trainer: Trainer,
+    history: History,
+    split: float | None,
+    train_time: float,
+    X_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+) -> dict[str, Any]:
+    """What ``metrics.json`` holds: the test figures (a text's validation
+    figures), which data chose the model, and how training went."""
+    text = is_text(exp)
+    test_loss, test_accuracy = (
+        (None, None) if text else evaluate_test(trainer, X_test, y_test)
+    )
     metrics: dict[str, Any] = {
         "config": str(exp.path),
         "test_loss": test_loss,
@@ -129,13 +159,18 @@ def run_experiment(
         "train_samples": int(len(X_train)),
         "test_samples": int(len(X_test)),
     }
-    if report is not None:
-        report(history, metrics)
-    if out is not None:
-        write_run_dir(Path(out), exp, trainer, history, metrics, scaler, force=force)
-    if interrupted is not None:
-        raise interrupted
-    return history, metrics, trainer
+    if text:  # the validation figures, in nats per character
+        metrics.update(text_metrics(trainer, X_test, y_test))
+    return metrics
+
+
+def _load(exp: Experiment, dtype: Any) -> tuple[Any, ...]:
+    """The training and test (a text's validation) data, and the scaler (None
+    for a text, whose inputs are character ids)."""
+    if is_text(exp):
+        data = text_data(exp)
+        return data.X_train, data.y_train, data.X_val, data.y_val, None
+    return load_data_and_scaler(exp, dtype)
 
 
 def write_run_dir(

@@ -18,6 +18,7 @@ from .data import batches, check_data, sample_shape_mismatch, split_validation
 from .history import STOP_REASONS, History
 from .monitor import MONITORS, BestKeeper, Monitor
 from .options import FitOptions
+from .recurrent import ResetStates
 from .schedules import (
     BookDecay,
     CosineAnnealing,
@@ -35,6 +36,7 @@ __all__ = [
     "Trainer",
     "History",
     "FitOptions",
+    "ResetStates",
     "Callback",
     "CallbackList",
     "EarlyStopping",

@@ -84,7 +84,8 @@ def check_data(net: Any, X: Any, y: Any, name: str) -> tuple[Array, Array]:
     y = as_array(y, f"fit: y_{name}")
     _check_arrays(X, y, name)
     dtype = getattr(net, "dtype", np.float64)
-    X = np.ascontiguousarray(X, dtype=dtype)
+    # integer ids stay integers for a network whose first layer looks them up
+    X = np.ascontiguousarray(X, dtype=None if _keeps_ids(net, X) else dtype)
     check_finite(X, f"X_{name}", "fit")
     built_for = sample_shape_mismatch(net, X)
     if built_for is not None:
@@ -99,6 +100,10 @@ def check_data(net: Any, X: Any, y: Any, name: str) -> tuple[Array, Array]:
     ):
         y = check_labels(y.reshape(-1), out_shape[0], f"fit: y_{name}")
         return X, np.ascontiguousarray(y, dtype=np.int64)
+    if is_classifier(net) and _sequence_labels(y, out_shape):
+        # (N, T) next-token ids for (N, T, V) outputs: labels at every position
+        y = check_labels(y.reshape(-1), out_shape[-1], f"fit: y_{name}")
+        return X, np.ascontiguousarray(y.reshape(-1, *out_shape[:-1]), np.int64)
     y = np.ascontiguousarray(y, dtype=dtype)
     check_finite(y, f"y_{name}", "fit")
     if y.ndim == 1 and out_shape == (1,):
@@ -112,6 +117,21 @@ def check_data(net: Any, X: Any, y: Any, name: str) -> tuple[Array, Array]:
     if is_classifier(net):
         _check_distributions(y, f"y_{name}")
     return X, y
+
+
+def _keeps_ids(net: Any, X: Array) -> bool:
+    layers = getattr(net, "layers", None) or [None]
+    return X.dtype.kind in "iu" and bool(getattr(layers[0], "takes_ids", False))
+
+
+def _sequence_labels(y: Array, out_shape: tuple[int, ...]) -> bool:
+    """Integer targets with one label per output position (all but the last
+    axis of the output, which holds the classes), as a language model has."""
+    return (
+        y.dtype.kind in "iu"
+        and len(out_shape) >= 2
+        and tuple(y.shape[1:]) == tuple(out_shape[:-1])
+    )
 
 
 def _check_distributions(y: Array, what: str) -> None:
@@ -248,15 +268,16 @@ def evaluate_in_batches(
 ) -> dict[str, float]:
     """Loss (and accuracy for classifiers) of ``net`` on checked ``(X, y)`` in
     inference mode, in batches so memory does not grow with the data set."""
-    total_loss, correct = 0.0, 0
+    total_loss, correct, counted = 0.0, 0, 0
     classify = is_classifier(net)
     for xb, yb in batches(X, y, batch_size):
         pred = net.forward(xb, inference=True)
         total_loss += net.loss.forward(pred, yb) * xb.shape[0]
-        if classify:
-            labels = yb if yb.ndim == 1 else yb.argmax(axis=1)
-            correct += int(np.count_nonzero(pred.argmax(axis=1) == labels))
+        if classify:  # labels, or one-hot rows; per position for sequences
+            labels = yb if yb.ndim == pred.ndim - 1 else yb.argmax(axis=-1)
+            correct += int(np.count_nonzero(pred.argmax(axis=-1) == labels))
+            counted += labels.size
     result = {"loss": total_loss / X.shape[0]}
     if classify:
-        result["accuracy"] = correct / X.shape[0]
+        result["accuracy"] = correct / max(counted, 1)
     return result

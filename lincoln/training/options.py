@@ -13,6 +13,7 @@ from .callbacks import Callback, EarlyStopping, ProgressBar, TerminateOnNaN
 from .checkpoint import ModelCheckpoint
 from .data import check_fraction, is_classifier
 from .monitor import Monitor
+from .recurrent import ResetStates, has_recurrent_layers
 from .schedules import BookDecay
 
 __all__ = ["FitOptions"]
@@ -85,7 +86,8 @@ class FitOptions:
     ) -> tuple[list[Callback], Monitor]:
         """The callbacks of a fit, in order, and what "best" means for it.
 
-        The defaults (``TerminateOnNaN``, ``BookDecay``, ``EarlyStopping`` if
+        The defaults (``TerminateOnNaN``, ``BookDecay``, ``ResetStates`` for
+        a network with recurrent layers, ``EarlyStopping`` if
         ``early_stopping``, ``ProgressBar``, ``ModelCheckpoint`` given a
         ``checkpoint_dir``) come first, except those of a type in ``user``;
         a ``ModelCheckpoint`` comes last. "Best" is the ``EarlyStopping``'s
@@ -102,6 +104,8 @@ class FitOptions:
                     f"fit: callbacks must be Callback objects, got {cb!r}"
                 )
         defaults: list[Callback] = [TerminateOnNaN(), BookDecay()]
+        if has_recurrent_layers(net):
+            defaults.append(ResetStates())
         if self.early_stopping:
             defaults.append(EarlyStopping(self.patience, self.min_delta, self.monitor))
         defaults.append(ProgressBar(self.progress))
