@@ -146,7 +146,9 @@ def _chosen(metrics: dict[str, Any]) -> str:
     test set (no data.validation_split), or none (the last epoch's is kept)."""
     if metrics["selected_on"] == "validation_split":
         data = f"{metrics['validation_split']:.0%} of the training data"
-    elif metrics["selected_on"] in ("validation", "none"):
+    elif metrics["selected_on"] == "none":  # a text with val_fraction = 0
+        return "; the last epoch's model kept (no validation data)"
+    elif metrics["selected_on"] == "validation":
         data = "the end of the text (data.val_fraction)"
     else:
         data = "the test set (no data.validation_split)"
