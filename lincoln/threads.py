@@ -30,7 +30,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the installation
     threadpoolctl = None
 
-__all__ = ["limit", "set_threads", "get_threads"]
+__all__ = ["limit", "set_threads", "get_threads", "check_threads"]
 
 
 def _threadpoolctl() -> Any:
@@ -44,6 +44,20 @@ def _threadpoolctl() -> Any:
 
 def _check(threads: Any) -> int:
     return check_positive_int("lincoln.threads", "threads", threads)
+
+
+def check_threads(threads: Any, owner: str = "lincoln.threads") -> int | None:
+    """``threads`` as a positive int, or None (no limit).
+
+    Raises:
+        ConfigError: not a positive integer or None, or (when not None)
+            threadpoolctl is not installed.
+    """
+    if threads is None:
+        return None
+    n = check_positive_int(owner, "threads", threads)
+    _threadpoolctl()
+    return n
 
 
 @contextmanager

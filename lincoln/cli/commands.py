@@ -109,9 +109,12 @@ def train(args: argparse.Namespace) -> int:
         )
 
     replaced = args.out is not None and holds_run(Path(args.out))
+    exp = cfg.load_config(path)
+    if args.threads is not None:  # --threads overrides [trainer] threads
+        exp.config.setdefault("trainer", {})["threads"] = args.threads
     with _sigterm_as_interrupt():
         history, _, _ = cfg.run_experiment(
-            path,
+            exp,
             args.out,
             verbose=not args.quiet,
             progress=False if args.no_progress else None,

@@ -37,6 +37,13 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no per-evaluation lines")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="at most N BLAS/OpenMP threads (1 on a shared machine); "
+        "overrides [trainer] threads",
+    )
 
 
 def _add_evaluate(p: argparse.ArgumentParser) -> None:

@@ -47,6 +47,7 @@ from .build import (
     fit_options,
     load_data,
     load_data_and_scaler,
+    trainer_options,
 )
 from .experiment import (
     DATASETS,
@@ -66,6 +67,7 @@ __all__ = [
     "load_data_and_scaler",
     "data_input_shape",
     "fit_options",
+    "trainer_options",
     "config_copy",
     "Experiment",
     "run_experiment",

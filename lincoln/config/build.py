@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..augment import Augment
 from ..datasets import (
     Standardizer,
     load_digits,
@@ -20,11 +21,13 @@ from ..datasets import (
     one_hot,
     train_test_split,
 )
+from ..errors import check_seed
 from ..layers import Layer, layer_from_config
 from ..losses import get_loss
 from ..network import NeuralNetwork
 from ..optimizers import Optimizer, get_optimizer
 from ..registry import LAYERS, OPTIMIZERS
+from ..threads import check_threads
 from .experiment import Experiment
 from .text import is_text, with_vocabulary
 
@@ -32,6 +35,7 @@ __all__ = [
     "build_network",
     "build_optimizer",
     "fit_options",
+    "trainer_options",
     "data_input_shape",
     "load_data",
     "load_data_and_scaler",
@@ -108,8 +112,26 @@ def build_optimizer(exp: Experiment) -> Optimizer:
 
 def fit_options(exp: Experiment) -> dict[str, Any]:
     """Keyword arguments for :meth:`~lincoln.train.Trainer.fit` from ``[trainer]``
-    (``fit`` checks them; :func:`~lincoln.config.run_experiment` names the file)."""
-    return dict(exp.config.get("trainer", {}))
+    (``fit`` checks them; :func:`~lincoln.config.run_experiment` names the file),
+    and ``augment`` from ``[data]`` shift and flip (seeded by ``[trainer]`` seed).
+    """
+    options = dict(exp.config.get("trainer", {}))
+    options.pop("threads", None)  # the Trainer's (trainer_options)
+    data = exp.config["data"]
+    if "shift" in data or "flip" in data:
+        with exp.at("trainer.seed"):
+            seed = check_seed("fit", options.get("seed", 1))
+        with exp.at("data.shift"):  # flip is checked by the reader
+            options["augment"] = Augment(
+                data.get("shift", 0), data.get("flip", False), seed=seed
+            )
+    return options
+
+
+def trainer_options(exp: Experiment) -> dict[str, Any]:
+    """Keyword arguments for :class:`~lincoln.train.Trainer`: ``threads``."""
+    with exp.at("trainer.threads"):
+        return {"threads": check_threads(exp.config.get("trainer", {}).get("threads"))}
 
 
 def data_input_shape(exp: Experiment) -> tuple[int, ...]:

@@ -62,6 +62,8 @@ SECTIONS: dict[str, dict[str, str]] = {
         "(needed by mean squared error)",
         "limit_train": "use only the first N training samples",
         "limit_test": "use only the first N test samples",
+        "shift": "images only: shift training batches by up to N pixels (zero fill)",
+        "flip": "images only: true to mirror half of each training batch left-right",
     },
     "model": {
         "layers": "list of [[model.layers]] tables",
@@ -80,6 +82,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "min_delta": "smallest improvement that counts",
         "monitor": "val_loss or val_accuracy: what early stopping calls best",
         "restart": "true/false",
+        "threads": "most BLAS/OpenMP threads (lincoln train --threads overrides it)",
     },
 }
 REQUIRED_SECTIONS = ("data", "model", "optimizer")
@@ -93,7 +96,7 @@ _CHOICES = {
     "data.preprocess": ("preprocessing", PREPROCESS),
 }
 _COUNTS = ("data.limit_train", "data.limit_test")
-_SWITCHES = ("data.one_hot", "trainer.early_stopping", "trainer.restart")
+_SWITCHES = ("data.one_hot", "trainer.early_stopping", "trainer.restart", "data.flip")
 
 
 @dataclass
@@ -139,6 +142,7 @@ def load_config(path: str | Path) -> Experiment:
     exp = Experiment(path=path, config=_read_toml(path))
     _check_sections(exp)
     _check_reader_values(exp)
+    _check_augment(exp)
     return exp
 
 
@@ -210,3 +214,14 @@ def _check_reader_values(exp: Experiment) -> None:
     for key in _SWITCHES:
         if not isinstance(given.get(key, False), bool):
             raise exp.error(key, f"must be true or false, received {given[key]!r}")
+
+
+def _check_augment(exp: Experiment) -> None:
+    """``[data]`` shift and flip augment images: refused for flat data."""
+    data = exp.config["data"]
+    for key in ("shift", "flip"):
+        if key in data and data.get("shape", "flat") != "image":
+            raise exp.error(
+                f"data.{key}",
+                'augmentation needs images: set shape = "image" in [data]',
+            )

@@ -21,7 +21,13 @@ from ..datasets import Standardizer
 from ..io.rundir import check_run_dir, write_run_dir_atomically
 from ..metrics import accuracy
 from ..train import History, Trainer
-from .build import build_network, build_optimizer, fit_options, load_data_and_scaler
+from .build import (
+    build_network,
+    build_optimizer,
+    fit_options,
+    load_data_and_scaler,
+    trainer_options,
+)
 from .experiment import Experiment, load_config
 from .text import is_text, text_data, text_metrics
 
@@ -86,7 +92,7 @@ def run_experiment(
     """
     exp = experiment if isinstance(experiment, Experiment) else load_config(experiment)
     net = build_network(exp)
-    trainer = Trainer(net, build_optimizer(exp))
+    trainer = Trainer(net, build_optimizer(exp), **trainer_options(exp))
     if out is not None:  # before any data is loaded: fail in a second, not an hour
         check_run_dir(out, force=force)
     X_train, y_train, X_test, y_test, scaler = _load(exp, net.dtype)

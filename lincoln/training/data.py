@@ -9,7 +9,7 @@ data, so that a separate test set need never be seen before the end.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,12 +150,18 @@ def _check_distributions(y: Array, what: str) -> None:
         )
 
 
-def batches(X: Array, y: Array, size: int) -> Iterator[tuple[Array, Array]]:
-    """Consecutive ``(X, y)`` slices of ``size`` rows; the last may be shorter."""
+def batches(
+    X: Array, y: Array, size: int, augment: Callable[[Array], Array] | None = None
+) -> Iterator[tuple[Array, Array]]:
+    """Consecutive ``(X, y)`` slices of ``size`` rows; the last may be shorter.
+    With ``augment`` (an :class:`~lincoln.augment.Augment`, say), each ``X``
+    slice is replaced by ``augment(slice)``: ``fit`` gives it training batches
+    only."""
     if X.shape[0] != y.shape[0]:
         raise DataError(f"batches: X has {X.shape[0]} rows, y has {y.shape[0]}")
     for start in range(0, X.shape[0], size):
-        yield X[start : start + size], y[start : start + size]
+        xb = X[start : start + size]
+        yield (xb if augment is None else augment(xb)), y[start : start + size]
 
 
 def check_fraction(value: Any) -> float:

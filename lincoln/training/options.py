@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numbers
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..base import Array
 from ..errors import ConfigError, check_positive_int
 from .callbacks import Callback, EarlyStopping, ProgressBar, TerminateOnNaN
 from .checkpoint import ModelCheckpoint
@@ -27,7 +29,8 @@ class FitOptions:
     Raises:
         ConfigError: a non-positive count, a negative ``min_delta``, a seed
             that is not a non-negative integer or None, an unknown monitor, or a
-            ``validation_split`` outside (0, 1).
+            ``validation_split`` outside (0, 1), an ``augment`` that is not
+            callable.
     """
 
     epochs: int = 100
@@ -44,8 +47,14 @@ class FitOptions:
     progress: bool | None = None
     eval_batch_size: int = 1024
     validation_split: float | None = None
+    augment: Callable[[Array], Array] | None = None
 
     def __post_init__(self) -> None:
+        if self.augment is not None and not callable(self.augment):
+            raise ConfigError(
+                "fit: augment must be an Augment (or a function of a batch), "
+                f"received {self.augment!r}"
+            )
         for name in ("epochs", "eval_every", "batch_size", "patience"):
             setattr(self, name, check_positive_int("fit", name, getattr(self, name)))
         self.eval_batch_size = check_positive_int(

@@ -19,7 +19,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,7 +27,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..base import Array
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError
+from ..threads import check_threads, limit
 from .callbacks import Callback, CallbackList, EarlyStopping
 from .checkpoint import resume_training, saved_split_seed
 from .data import (
@@ -67,6 +68,7 @@ class Trainer:
         optim: the optimizer that updates it.
         checkpoint_dir: a folder where ``fit`` writes ``best.npz`` and
             ``last.ckpt.npz`` (a :class:`ModelCheckpoint`); None writes nothing.
+        threads: most BLAS/OpenMP threads in ``fit`` and ``evaluate`` (None: all).
 
     Attributes:
         history: the :class:`History` of the last ``fit`` (kept when it raised).
@@ -86,6 +88,8 @@ class Trainer:
         net: Any,
         optim: Any,
         checkpoint_dir: str | os.PathLike[str] | None = None,
+        *,
+        threads: int | None = None,
     ) -> None:
         check_interfaces(net, optim)
         if checkpoint_dir is not None and not isinstance(
@@ -95,8 +99,8 @@ class Trainer:
                 f"Trainer: checkpoint_dir must be a path or None, received "
                 f"{checkpoint_dir!r}"
             )
-        self.net = net
-        self.optim = optim
+        self.net, self.optim = net, optim
+        self.threads = check_threads(threads, "Trainer")
         bind(optim, net)
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
         self.history: History = None  # type: ignore[assignment]  # set by fit
@@ -123,10 +127,6 @@ class Trainer:
         X: Array, y: Array, size: int = 32
     ) -> Iterator[tuple[Array, Array]]:
         """Consecutive ``(X, y)`` slices of ``size`` rows; the last may be shorter."""
-        if X.shape[0] != y.shape[0]:
-            raise DataError(
-                f"generate_batches: X has {X.shape[0]} rows, y has {y.shape[0]}"
-            )
         return batches(X, y, size)
 
     # -- evaluation ------------------------------------------------------------------
@@ -135,7 +135,8 @@ class Trainer:
         """Loss (and accuracy for classifiers) on ``(X, y)`` in inference mode,
         computed in batches so memory does not grow with the data set."""
         X, y = check_data(self.net, X, y, "eval")
-        return evaluate_in_batches(self.net, X, y, batch_size)
+        with limit(self.threads):
+            return evaluate_in_batches(self.net, X, y, batch_size)
 
     # -- fit -------------------------------------------------------------------------
 
@@ -164,6 +165,7 @@ class Trainer:
         callbacks: list[Callback] | None = None,
         validation_split: float | None = None,
         validation_data: tuple[Array, Array] | None = None,
+        augment: Callable[[Array], Array] | None = None,
     ) -> History:
         """Train for ``epochs`` epochs of shuffled mini-batches.
 
@@ -215,6 +217,7 @@ class Trainer:
                 seeded by ``seed`` and stratified for classifiers, and validate
                 on it (instead of ``X_test, y_test``).
             validation_data: ``(X_val, y_val)``, the same as ``X_test, y_test``.
+            augment: an :class:`~lincoln.augment.Augment` for training batches only.
 
         Returns:
             The :class:`History`, also kept as ``trainer.history``.
@@ -242,13 +245,14 @@ class Trainer:
             progress=progress,
             eval_batch_size=eval_batch_size,
             validation_split=validation_split,
+            augment=augment,
         )
         chosen, best_by = opts.callbacks(self.net, callbacks, self.checkpoint_dir)
         val = validation_data if validation_data is not None else (X_test, y_test)
         data = self._prepare(opts, X_train, y_train, val, resume)
         self._begin(opts, chosen, best_by, data, resume)
         try:
-            with np.errstate(over="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"), limit(self.threads):
                 self._run_epochs(data, opts)
         except KeyboardInterrupt:
             self._interrupted()
@@ -338,7 +342,7 @@ class Trainer:
         perm = self.rng.permutation(n)
         loss_sum = 0.0
         for batch, (xb, yb) in enumerate(
-            batches(data.X[perm], data.y[perm], opts.batch_size)
+            batches(data.X[perm], data.y[perm], opts.batch_size, opts.augment)
         ):
             self.batch = batch
             loss = self.net.train_batch(xb, yb)
