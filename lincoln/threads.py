@@ -9,7 +9,9 @@ training process is then the right setting (``lincoln train --threads 1``).
 
 This module sets the count through ``threadpoolctl``, the package scikit-learn
 uses for the same purpose: :func:`limit` for a block of code, :func:`set_threads`
-for the rest of the process, :func:`get_threads` to read it.
+for the rest of the process, :func:`get_threads` to read it. The same count
+bounds lincoln's own threads, which share a batch's element-wise work
+(:mod:`lincoln.ops.parallel`); :func:`workers` reads it.
 
 Example:
     >>> from lincoln import threads
@@ -19,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,7 +33,17 @@ try:
 except ImportError:  # pragma: no cover - depends on the installation
     threadpoolctl = None
 
-__all__ = ["limit", "set_threads", "get_threads", "check_threads"]
+__all__ = [
+    "limit",
+    "set_threads",
+    "get_threads",
+    "check_threads",
+    "workers",
+    "available_cores",
+]
+
+# lincoln's own thread count (None: one per available core)
+_workers: int | None = None
 
 
 def _threadpoolctl() -> Any:
@@ -78,12 +91,18 @@ def limit(threads: int | None) -> Iterator[None]:
         ...     threads.get_threads()
         1
     """
+    global _workers
     if threads is None:
         yield
         return
     n = _check(threads)
+    previous = _workers
     with _threadpoolctl().threadpool_limits(limits=n):
-        yield
+        _workers = n
+        try:
+            yield
+        finally:
+            _workers = previous
 
 
 def set_threads(threads: int) -> None:
@@ -93,7 +112,9 @@ def set_threads(threads: int) -> None:
         ConfigError: ``threads`` is not a positive integer, or threadpoolctl is
             not installed.
     """
+    global _workers
     _threadpoolctl().threadpool_limits(limits=_check(threads))
+    _workers = threads
 
 
 def get_threads() -> int | None:
@@ -105,3 +126,17 @@ def get_threads() -> int | None:
     """
     counts = [pool["num_threads"] for pool in _threadpoolctl().threadpool_info()]
     return max(counts, default=None)
+
+
+def available_cores() -> int:
+    """The number of cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - macOS and Windows
+
+
+def workers() -> int:
+    """How many threads lincoln itself may use for a batch's element-wise work:
+    the count of the innermost :func:`limit` or the last :func:`set_threads`,
+    else every available core."""
+    return available_cores() if _workers is None else _workers

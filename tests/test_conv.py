@@ -104,7 +104,7 @@ def test_im2col_and_col2im_are_adjoint(h, w, kernel, stride, padding, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((2, 3, h, w))
     cols = im2col(x, kernel, stride, padding)
-    assert cols.shape == (2, 3, kernel, kernel, out_h, out_w)
+    assert cols.shape == (3, kernel, kernel, 2, out_h, out_w)
     c = rng.standard_normal(cols.shape)
     back = col2im(c, x.shape, stride, padding)
     assert back.shape == x.shape

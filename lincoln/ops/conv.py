@@ -4,12 +4,18 @@ im2col / col2im helpers they (and pooling) are built on.
 A convolution is a matrix product in disguise. ``im2col`` copies every
 ``k x k`` window of the input into one column of a matrix, so that the whole
 layer is one product with the kernel reshaped to ``(out_channels,
-in_channels * k * k)``:
+in_channels * k * k)``. The columns of all samples sit side by side, so each of
+the three steps is a single matrix product for the whole batch (large products
+are what BLAS does fastest, and what it spreads over several cores):
 
-    cols   = im2col(x)                       (batch, C*k*k, H_out*W_out)
-    output = W2 @ cols                       (batch, O, H_out*W_out)
-    dW2    = sum over the batch of output_grad @ cols^T
-    dx     = col2im(W2^T @ output_grad)
+    cols   = im2col(x)                       (C*k*k, batch*H_out*W_out)
+    output = W2 @ cols                       (O, batch*H_out*W_out)
+    dW2    = G @ cols^T                      (O, C*k*k), summed over the batch
+    dx     = col2im(W2^T @ G)
+
+where ``G`` is the output gradient laid out channels first like the output.
+The forward pass returns its channels-first result as an NCHW view (a
+transpose, no copy); the next operation (the bias) writes NCHW.
 
 im2col is written as a loop over the ``k * k`` kernel offsets ``(i, j)``: for each
 offset, the input pixels that this kernel tap sees form one strided slice of
@@ -40,6 +46,7 @@ import numpy as np
 from ..base import Array, ParamOperation
 from ..errors import ShapeError, check_positive_int
 from .buffers import Recycler
+from .parallel import over_batch
 from .windows import (
     PADDINGS,
     Offset,
@@ -120,6 +127,9 @@ class Conv2DOp(ParamOperation):
         self._cols_input_shape: tuple[int, ...] | None = None
         self._dcols: Array | None = None
         self._w2: Array = None  # type: ignore[assignment]
+        # the output gradient of the running backward, channels first
+        self._grad_source: Array | None = None
+        self._grad_matrix: Array = None  # type: ignore[assignment]
         # its output and input gradient, reused from step to step
         self._buffers = Recycler()
 
@@ -131,7 +141,7 @@ class Conv2DOp(ParamOperation):
         out_h, out_w = fitted_output_size(
             "Conv2DOp", x.shape[1:], k, self.stride, self.padding
         )
-        shape = (n, in_c, k, k, out_h, out_w)
+        shape = (in_c, k, k, n, out_h, out_w)
         reusable = self._cols if self._cols_input_shape == x.shape else None
         self._cols = cols = _scratch(reusable, shape, x.dtype, zero=True)
         self._cols_input_shape = x.shape
@@ -139,35 +149,50 @@ class Conv2DOp(ParamOperation):
         # (C, O, k, k) -> (O, C*k*k): a copy, but of the small kernel only
         self._w2 = self.param.transpose(1, 0, 2, 3).reshape(out_c, in_c * k * k)
         dtype = np.result_type(self.param, x)
-        out = self._buffers.take("output", (n, out_c, out_h, out_w), dtype)
-        cols_matrix = cols.reshape(n, in_c * k * k, out_h * out_w)
-        np.matmul(self._w2, cols_matrix, out=out.reshape(n, out_c, out_h * out_w))
-        return out
+        # one product for the whole batch: (O, C*k*k) @ (C*k*k, batch*H_out*W_out)
+        out = self._buffers.take("output", (out_c, n, out_h, out_w), dtype)
+        np.matmul(self._w2, cols.reshape(in_c * k * k, -1), out=out.reshape(out_c, -1))
+        # channels first is the product's layout; the caller sees NCHW (a view)
+        return out.transpose(1, 0, 2, 3)
+
+    def _gradient_matrix(self, output_grad: Array) -> Array:
+        """``output_grad`` as the ``(O, batch*H_out*W_out)`` matrix both
+        gradients multiply by (copied once per backward)."""
+        if self._grad_source is not output_grad:
+            n, out_c, out_h, out_w = output_grad.shape
+            shape, dtype = (out_c, n, out_h, out_w), output_grad.dtype
+            matrix = self._buffers.take("grad_matrix", shape, dtype)
+            by_channel = output_grad.transpose(1, 0, 2, 3)
+            over_batch(
+                lambda rows: np.copyto(matrix[:, rows], by_channel[:, rows]),
+                n,
+                matrix.size,
+            )
+            self._buffers.give_back("grad_matrix", matrix)
+            self._grad_source, self._grad_matrix = output_grad, matrix
+        return self._grad_matrix.reshape(self._grad_matrix.shape[0], -1)
 
     def _input_grad(self, output_grad: Array) -> Array:
-        n, out_c, out_h, out_w = output_grad.shape
-        in_c, _, k, _ = self.param.shape
-        g = output_grad.reshape(n, out_c, out_h * out_w)
-        shape = (n, in_c, k, k, out_h, out_w)
+        g = self._gradient_matrix(output_grad)
         dtype = np.result_type(self._w2, g)
-        self._dcols = dcols = _scratch(self._dcols, shape, dtype, zero=False)
-        # (C*k*k, O) @ (batch, O, H_out*W_out), written into the scratch buffer
-        np.matmul(self._w2.T, g, out=dcols.reshape(n, in_c * k * k, out_h * out_w))
+        self._dcols = dcols = _scratch(self._dcols, self._cols.shape, dtype, zero=False)
+        # (C*k*k, O) @ (O, batch*H_out*W_out), written into the scratch buffer
+        np.matmul(self._w2.T, g, out=dcols.reshape(-1, g.shape[1]))
         dx = self._buffers.take("grad", self.input_.shape, dtype)
         self._buffers.give_back("grad", dx)  # for the next backward
         return col2im(dcols, self.input_.shape, self.stride, self.padding, out=dx)
 
     def _param_grad(self, output_grad: Array) -> Array:
-        n, out_c, out_h, out_w = output_grad.shape
-        in_c, _, k, _ = self.param.shape
-        g = output_grad.reshape(n, out_c, out_h * out_w)
-        cols = self._cols.reshape(n, in_c * k * k, out_h * out_w)
-        # one small product per sample, summed over the batch: (O, C*k*k)
-        dw2 = np.matmul(g, cols.transpose(0, 2, 1)).sum(axis=0)
+        in_c, out_c, k, _ = self.param.shape
+        g = self._gradient_matrix(output_grad)
+        # (O, batch*H_out*W_out) @ (batch*H_out*W_out, C*k*k): summed over the
+        # batch by the product itself
+        dw2 = g @ self._cols.reshape(in_c * k * k, -1).T
         dw = dw2.reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
         # always called by backward (the input gradient may be skipped): this
-        # step is done with the output
-        self._buffers.give_back("output", self.output)
+        # step is done with the output and the gradient
+        self._buffers.give_back("output", self.output.transpose(1, 0, 2, 3))
+        self._grad_source = None
         return np.ascontiguousarray(dw)
 
     def get_config(self) -> dict[str, Any]:
@@ -207,7 +232,11 @@ class BiasAdd2D(ParamOperation):
         x = self.input_
         check_images(self, x, self.param.shape[1])
         dtype = np.result_type(x, self.param)
-        return np.add(x, self.param, out=self._buffers.take("output", x.shape, dtype))
+        out = self._buffers.take("output", x.shape, dtype)
+        over_batch(
+            lambda rows: np.add(x[rows], self.param, out=out[rows]), len(x), x.size
+        )
+        return out
 
     def _input_grad(self, output_grad: Array) -> Array:
         return output_grad

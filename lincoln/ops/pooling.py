@@ -19,6 +19,7 @@ from ..base import Array, Operation
 from ..errors import ShapeError, check_positive_int
 from .buffers import Recycler
 from .conv import window_view
+from .parallel import over_batch
 
 __all__ = ["MaxPool2DOp", "AvgPool2DOp", "pool_output_shape"]
 
@@ -103,18 +104,73 @@ class MaxPool2DOp(_Pool2DOp):
     def _output(self) -> Array:
         taps = self._taps(self.input_)
         out = self._buffers.take("output", taps[0].shape, self.input_.dtype)
+        if self._in_pairs():
+            # the maximum of each row pair, then of the two rows; both kept
+            a, b, c, d = taps
+            top = self._buffers.take("top", out.shape, out.dtype)
+            bottom = self._buffers.take("bottom", out.shape, out.dtype)
+
+            def pool(rows: slice) -> None:
+                np.maximum(a[rows], b[rows], out=top[rows])
+                np.maximum(c[rows], d[rows], out=bottom[rows])
+                np.maximum(top[rows], bottom[rows], out=out[rows])
+
+            over_batch(pool, len(out), self.input_.size)
+            self._rows = (top, bottom)
+            return out
         # a 1x1 window has one tap, taken twice here
         np.maximum(taps[0], taps[-1], out=out)
         for tap in taps[1:-1]:
             np.maximum(out, tap, out=out)
         return out
 
+    def _in_pairs(self) -> bool:
+        """True for 2x2 windows with stride 2 on an even-sized input: the windows
+        tile the input and each maximum is a maximum of two pairs."""
+        h, w = self.input_.shape[2:]
+        return self.pool_size == self.stride == 2 and h % 2 == 0 and w % 2 == 0
+
     def _input_grad(self, output_grad: Array) -> Array:
-        # Where the maximum was is found here rather than in forward, so that
-        # inference pays for the maxima only: each window's gradient goes to
-        # the first tap whose pixel equals the window's (cached) output.
+        dx = self._buffers.take("grad", self.input_.shape, output_grad.dtype)
+        if self._in_pairs():
+            self._route_pairwise(output_grad, dx)
+        else:
+            self._route_first_maximum(output_grad, dx)
+        self._buffers.give_back("grad", dx)  # for the next backward
+        self._buffers.give_back("output", self.output)  # this step is done with it
+        return dx
+
+    def _route_pairwise(self, output_grad: Array, dx: Array) -> None:
+        """2x2 windows ``[a b; c d]``: the gradient goes to the top row where its
+        maximum is at least the bottom row's, and within a row to the left pixel
+        where it is at least the right one: the first maximum in row-major
+        order, found with three comparisons on quarter-size arrays."""
+        a, b, c, d = self._taps(self.input_)
+        to_a, to_b, to_c, to_d = self._taps(dx, writeable=True)
+        top, bottom = self._rows
+        wins = self._buffers.take("wins", top.shape, bool)
+
+        def route(n: slice) -> None:
+            np.greater_equal(top[n], bottom[n], out=wins[n])
+            g_top = np.multiply(output_grad[n], wins[n], out=top[n])  # rows done
+            g_bottom = np.subtract(output_grad[n], g_top, out=bottom[n])
+            for g_row, left, right, to_left, to_right in (
+                (g_top, a[n], b[n], to_a[n], to_b[n]),
+                (g_bottom, c[n], d[n], to_c[n], to_d[n]),
+            ):
+                np.greater_equal(left, right, out=wins[n])
+                np.multiply(g_row, wins[n], out=to_left)
+                np.subtract(g_row, to_left, out=to_right)
+
+        over_batch(route, len(top), dx.size)
+        self._buffers.give_back("wins", wins)
+        self._buffers.give_back("top", top)
+        self._buffers.give_back("bottom", bottom)
+
+    def _route_first_maximum(self, output_grad: Array, dx: Array) -> None:
+        """Any window: each window's gradient goes to the first tap whose pixel
+        equals the window's (cached) output."""
         x, out = self.input_, self.output
-        dx = self._buffers.take("grad", x.shape, output_grad.dtype)
         p, stride = self.pool_size, self.stride
         if not (stride == p and x.shape[2] % p == 0 and x.shape[3] % p == 0):
             dx.fill(0)  # unless the windows tile the input, which writes every pixel
@@ -128,9 +184,6 @@ class MaxPool2DOp(_Pool2DOp):
                 target += output_grad * hit
             else:
                 np.multiply(output_grad, hit, out=target)
-        self._buffers.give_back("grad", dx)  # for the next backward
-        self._buffers.give_back("output", out)  # this step is done with it
-        return dx
 
 
 class AvgPool2DOp(_Pool2DOp):

@@ -14,6 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..base import Array
 from ..errors import ConfigError, ShapeError
+from .parallel import over_batch
 
 __all__ = [
     "PADDINGS",
@@ -201,7 +202,8 @@ def im2col(
     padding: Padding = "same",
     out: Array | None = None,
 ) -> Array:
-    """Every ``kernel x kernel`` window of ``x``, as columns.
+    """Every ``kernel x kernel`` window of ``x``, as columns of one matrix for
+    the whole batch.
 
     Args:
         x: images ``(batch, channels, height, width)``.
@@ -212,18 +214,26 @@ def im2col(
             that an earlier ``im2col`` of the same geometry filled.
 
     Returns:
-        ``cols`` of shape ``(batch, channels, kernel, kernel, out_height,
-        out_width)``: ``cols[n, c, i, j, y, x]`` is the (padded) input pixel
+        ``cols`` of shape ``(channels, kernel, kernel, batch, out_height,
+        out_width)``: ``cols[c, i, j, n, y, x]`` is the (padded) input pixel
         ``[n, c, y * stride + i - pad_top, x * stride + j - pad_left]``.
-        Reshaped to ``(batch, channels * kernel**2, out_height * out_width)`` it
-        is the im2col matrix of each sample.
+        Reshaped to ``(channels * kernel**2, batch * out_height * out_width)``
+        it is the im2col matrix of the batch, so that a convolution is one
+        matrix product for all samples rather than one small product per sample.
     """
     n, c, h, w = x.shape
     out_h, out_w, offsets = window_offsets(h, w, kernel, stride, padding)
     if out is None:
-        out = np.zeros((n, c, kernel, kernel, out_h, out_w), dtype=x.dtype)
-    for o in offsets:
-        out[:, :, o.i, o.j, o.out_rows, o.out_cols] = x[:, :, o.in_rows, o.in_cols]
+        out = np.zeros((c, kernel, kernel, n, out_h, out_w), dtype=x.dtype)
+    channels_first = x.transpose(1, 0, 2, 3)  # a view: (C, batch, H, W)
+
+    def copy(rows: slice) -> None:
+        for o in offsets:
+            out[:, o.i, o.j, rows, o.out_rows, o.out_cols] = channels_first[
+                :, rows, o.in_rows, o.in_cols
+            ]
+
+    over_batch(copy, n, out.size)
     return out
 
 
@@ -238,7 +248,7 @@ def col2im(
     input pixel it was copied from (entries that read padding are dropped).
 
     Args:
-        cols: ``(batch, channels, kernel, kernel, out_height, out_width)``.
+        cols: ``(channels, kernel, kernel, batch, out_height, out_width)``.
         input_shape: ``(batch, channels, height, width)`` of the image.
         out: an array of ``input_shape`` and ``cols``' dtype to write the
             result into (its contents are overwritten); None for a new one.
@@ -246,16 +256,20 @@ def col2im(
     Returns:
         ``out``, or a new array of ``input_shape`` and ``cols``' dtype.
     """
-    n, c, kernel, _, _, _ = cols.shape
+    kernel = cols.shape[1]
     h, w = input_shape[2], input_shape[3]
     _, _, offsets = window_offsets(h, w, kernel, stride, padding)
-    if out is None:
-        dx = np.zeros(input_shape, dtype=cols.dtype)
-    else:
-        dx = out
-        dx.fill(0)
-    for o in offsets:
-        dx[:, :, o.in_rows, o.in_cols] += cols[:, :, o.i, o.j, o.out_rows, o.out_cols]
+    dx = np.empty(input_shape, dtype=cols.dtype) if out is None else out
+    channels_first = dx.transpose(1, 0, 2, 3)  # a view: (C, batch, H, W)
+
+    def add(rows: slice) -> None:
+        dx[rows] = 0
+        for o in offsets:
+            channels_first[:, rows, o.in_rows, o.in_cols] += cols[
+                :, o.i, o.j, rows, o.out_rows, o.out_cols
+            ]
+
+    over_batch(add, input_shape[0], cols.size)
     return dx
 
 
