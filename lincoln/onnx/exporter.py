@@ -198,7 +198,12 @@ def _check_request(
             f"steps, classes); this network's are (batch, "
             f"{', '.join(map(str, out_shape))})"
         )
-    if standardizer is not None and _takes_ids(net):
+    if standardizer is not None:
+        _check_standardizable(net)
+
+
+def _check_standardizable(net: NeuralNetwork) -> None:
+    if _takes_ids(net):
         raise ExportError(
             f"export: the network starts with {type(net.layers[0]).__name__}, "
             f"which takes integer ids: there is no input standardization to fold in"
@@ -285,12 +290,14 @@ def export_file(
     Raises:
         ModelFileError: ``source`` is not a lincoln model or run directory.
         ExportError: see :func:`to_onnx`; or ``raw_input`` without a
-            ``preprocess.npz`` beside the model.
+            ``preprocess.npz`` beside the model, or for a network that takes
+            integer ids.
     """
     source = Path(source)
     net = load(source)
     scaler = None
     if raw_input:
+        _check_standardizable(net)
         run_dir = source if source.is_dir() else source.parent
         path = run_dir / PREPROCESS_FILE
         if not path.is_file():
