@@ -29,7 +29,14 @@ from lincoln.datasets import Standardizer
 from lincoln.layers import Embedding
 from lincoln.layers.book import GRULayer, LSTMLayer, RNNLayer
 from lincoln.layers.recurrent import GRU, LSTM, RNN, reset_states
-from lincoln.onnx import ONNX_GATE_ORDER, ExportError, export_file, to_onnx
+from lincoln.onnx import (
+    LAYER_EMITTERS,
+    ONNX_GATE_ORDER,
+    ExportError,
+    export_file,
+    register_layer_emitter,
+    to_onnx,
+)
 
 CHARLM = Path(__file__).resolve().parent.parent / "configs" / "charlm_lstm.toml"
 
@@ -142,6 +149,26 @@ def test_book_recurrent_layers(cls: type) -> None:
     net.build((7, 3))
     check_difference(net, sequences(7, 3))
     check_difference(net, sequences(12, 3))
+
+
+def test_subclass_of_a_recurrent_layer_is_not_taken_for_it() -> None:
+    class MyGRU(GRU):
+        pass
+
+    net = NeuralNetwork([MyGRU(4)], MeanSquaredError(), seed=0)
+    net.build((3, 2))
+    with pytest.raises(
+        ExportError,
+        match=r"layer 0 \(MyGRU\) uses operation GateProjection, .*; or, if MyGRU "
+        r"computes what GRU does, register_layer_emitter\(MyGRU\)"
+        r"\(LAYER_EMITTERS\[GRU\]\)",
+    ):
+        to_onnx(net)
+    register_layer_emitter(MyGRU)(LAYER_EMITTERS[GRU])
+    try:
+        check_difference(net, sequences(5, 2))
+    finally:
+        del LAYER_EMITTERS[MyGRU]
 
 
 # -- Embedding and Dense over steps -------------------------------------------------

@@ -72,7 +72,7 @@ def _takes_sequences(net: NeuralNetwork) -> bool:
     return (
         _takes_ids(net)
         or type(first) in LAYER_EMITTERS
-        or isinstance(first.operations[0], SequenceWeightMultiply)
+        or isinstance(next(iter(first.operations), None), SequenceWeightMultiply)
     ) and not any(isinstance(op, FlattenOp) for op in ops)
 
 
@@ -90,10 +90,24 @@ def _emit_network(g: GraphBuilder, net: NeuralNetwork, x: str) -> str:
                     f"export: layer {i} ({type(layer).__name__}) uses operation "
                     f"{type(op).__name__}, which has no ONNX form; give it one with "
                     f"lincoln.onnx.register_emitter({type(op).__name__})"
+                    f"{_subclass_hint(type(layer))}"
                 )
             g.scope = f"layers.{i}.ops.{k}.{type(op).__name__}"
             x = emit(g, op, x)
     return x
+
+
+def _subclass_hint(cls: type) -> str:
+    # a subclass of a layer exported whole is not exported as its parent (its
+    # math may differ), but its author may say that it computes the same
+    for base in cls.__mro__[1:]:
+        if base in LAYER_EMITTERS:
+            return (
+                f"; or, if {cls.__name__} computes what {base.__name__} does, "
+                f"register_layer_emitter({cls.__name__})(LAYER_EMITTERS"
+                f"[{base.__name__}])"
+            )
+    return ""
 
 
 def _emit_standardizer(g: GraphBuilder, scaler: Standardizer, x: str) -> str:
