@@ -39,3 +39,5 @@ def test_every_python_block_runs_in_order(
     assert "test accuracy" in out
     assert "layer 0 (Dense) uses operation Swish" in out  # the ExportError shown
     assert (tmp_path / "digits_cnn.onnx").is_file()
+    assert "is the likeliest next character" in out  # the character model served
+    assert (tmp_path / "charlm.onnx").is_file()

@@ -14,11 +14,14 @@ from onnx import TensorProto, helper
 from .._version import __version__
 from ..config import PREPROCESS_FILE
 from ..datasets import Standardizer
+from ..layers.recurrent import recurrent_layers
 from ..network import NeuralNetwork
+from ..ops import FlattenOp
+from ..ops.sequence import SequenceWeightMultiply
 from ..registry import LOSSES
 from ..serialization import load
-from . import emitters  # noqa: F401  (registers the emitters of lincoln's operations)
-from .graph import EMITTERS, ExportError, GraphBuilder
+from . import emitters, sequence  # noqa: F401  (register lincoln's emitters)
+from .graph import EMITTERS, LAYER_EMITTERS, ExportError, GraphBuilder
 
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "to_onnx", "export", "export_file"]
 
@@ -43,12 +46,43 @@ def _trace(
             "export: the network is not built yet; pass input_shape=(features,) "
             "or (channels, height, width), or train it first"
         )
-    out = net.forward(np.zeros((1, *shape), dtype=net.dtype), inference=True)
+    ids = _takes_ids(net)
+    sample = np.zeros((1, *shape), dtype=np.intp if ids else net.dtype)
+    # the trace must not replace a recurrent layer's carried state
+    saved = [(layer, layer.state) for layer in recurrent_layers(net.layers)]
+    try:
+        out = net.forward(sample, inference=True)
+    finally:
+        for layer, state in saved:
+            layer.state = state
     return tuple(int(n) for n in shape), tuple(int(n) for n in out.shape[1:])
+
+
+def _takes_ids(net: NeuralNetwork) -> bool:
+    # an Embedding first layer: the graph input is int64 ids (batch, steps)
+    return bool(getattr(net.layers[0], "takes_ids", False))
+
+
+def _takes_sequences(net: NeuralNetwork) -> bool:
+    """True if the network takes sequences of any length: its first layer reads
+    ``(batch, steps, ...)`` (Embedding, a recurrent layer, Dense over steps)
+    and no layer flattens the steps away."""
+    first = net.layers[0]
+    ops = [op for layer in net.layers for op in layer.operations]
+    return (
+        _takes_ids(net)
+        or type(first) in LAYER_EMITTERS
+        or isinstance(next(iter(first.operations), None), SequenceWeightMultiply)
+    ) and not any(isinstance(op, FlattenOp) for op in ops)
 
 
 def _emit_network(g: GraphBuilder, net: NeuralNetwork, x: str) -> str:
     for i, layer in enumerate(net.layers):
+        emit_layer = LAYER_EMITTERS.get(type(layer))
+        if emit_layer is not None:
+            g.scope = f"layers.{i}.{type(layer).__name__}"
+            x = emit_layer(g, layer, x)
+            continue
         for k, op in enumerate(layer.operations):
             emit = EMITTERS.get(type(op))
             if emit is None:
@@ -56,10 +90,24 @@ def _emit_network(g: GraphBuilder, net: NeuralNetwork, x: str) -> str:
                     f"export: layer {i} ({type(layer).__name__}) uses operation "
                     f"{type(op).__name__}, which has no ONNX form; give it one with "
                     f"lincoln.onnx.register_emitter({type(op).__name__})"
+                    f"{_subclass_hint(type(layer))}"
                 )
             g.scope = f"layers.{i}.ops.{k}.{type(op).__name__}"
             x = emit(g, op, x)
     return x
+
+
+def _subclass_hint(cls: type) -> str:
+    # a subclass of a layer exported whole is not exported as its parent (its
+    # math may differ), but its author may say that it computes the same
+    for base in cls.__mro__[1:]:
+        if base in LAYER_EMITTERS:
+            return (
+                f"; or, if {cls.__name__} computes what {base.__name__} does, "
+                f"register_layer_emitter({cls.__name__})(LAYER_EMITTERS"
+                f"[{base.__name__}])"
+            )
+    return ""
 
 
 def _emit_standardizer(g: GraphBuilder, scaler: Standardizer, x: str) -> str:
@@ -104,13 +152,19 @@ def to_onnx(
     Returns:
         A checked ``onnx.ModelProto``: float32 input ``"input"`` of shape
         ``(batch, *input_shape)``, float32 output of shape ``(batch, *out)``
-        (a float64 network's parameters are written in float32).
+        (a float64 network's parameters are written in float32). A network
+        starting with Embedding takes int64 ids ``(batch, sequence)``; one
+        that takes sequences of any length has a free ``sequence`` axis in
+        its input (and in its output, if it returns every step). Recurrent
+        layers run from a zero initial state (a carried state is not
+        exported): the graph computes ``net.predict`` of a reset network.
 
     Raises:
         ExportError: an operation without an ONNX form (naming its layer), an
             unbuilt network without ``input_shape``, a bad opset,
-            ``softmax`` for outputs that are not ``(batch, classes)``, or
-            ``net`` that is not a NeuralNetwork.
+            ``softmax`` for outputs that are not ``(batch, classes)`` or
+            ``(batch, steps, classes)``, a ``standardizer`` for integer ids,
+            or ``net`` that is not a NeuralNetwork.
     """
     if not isinstance(net, NeuralNetwork):
         hint = " (of a scikit-learn estimator, pass its network_)"
@@ -120,11 +174,8 @@ def to_onnx(
         )
     opset = _check_opset(opset)
     shape, out_shape = _trace(net, input_shape)
-    if softmax and len(out_shape) != 1:
-        raise ExportError(
-            f"export: softmax needs outputs of shape (batch, classes); this "
-            f"network's are (batch, {', '.join(map(str, out_shape))})"
-        )
+    sequences = _takes_sequences(net)
+    _check_request(net, out_shape, sequences, softmax, standardizer)
     g = GraphBuilder()
     x = (
         "input"
@@ -134,30 +185,58 @@ def to_onnx(
     x = _emit_network(g, net, x)
     name = "probabilities" if softmax else "output"
     g.scope = name
-    if softmax:
-        g.node("Softmax", [x], output=name, axis=1)
+    if softmax:  # over the classes: the last axis, of every step of a sequence
+        g.node("Softmax", [x], output=name, axis=-1)
     else:
         g.node("Identity", [x], output=name)
-    return _model(g, net, shape, out_shape, name, opset)
+    # a network that takes sequences of any length gets a free sequence axis
+    dims_in: list[int | str] = ["batch", *shape]
+    dims_out: list[int | str] = ["batch", *out_shape]
+    if sequences:
+        dims_in[1] = "sequence"
+        if len(out_shape) == 2:  # (steps, features): every step's output
+            dims_out[1] = "sequence"
+    return _model(g, net, (dims_in, dims_out), name, opset)
+
+
+def _check_request(
+    net: NeuralNetwork,
+    out_shape: tuple[int, ...],
+    sequences: bool,
+    softmax: bool,
+    standardizer: Standardizer | None,
+) -> None:
+    if softmax and not (len(out_shape) == 1 or (sequences and len(out_shape) == 2)):
+        raise ExportError(
+            f"export: softmax needs outputs of shape (batch, classes) or (batch, "
+            f"steps, classes); this network's are (batch, "
+            f"{', '.join(map(str, out_shape))})"
+        )
+    if standardizer is not None:
+        _check_standardizable(net)
+
+
+def _check_standardizable(net: NeuralNetwork) -> None:
+    if _takes_ids(net):
+        raise ExportError(
+            f"export: the network starts with {type(net.layers[0]).__name__}, "
+            f"which takes integer ids: there is no input standardization to fold in"
+        )
 
 
 def _model(
     g: GraphBuilder,
     net: NeuralNetwork,
-    shape: tuple[int, ...],
-    out_shape: tuple[int, ...],
+    dims: tuple[list[int | str], list[int | str]],
     output: str,
     opset: int,
 ) -> onnx.ModelProto:
+    in_type = TensorProto.INT64 if _takes_ids(net) else TensorProto.FLOAT
     graph = helper.make_graph(
         g.nodes,
         "lincoln",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", *shape])],
-        [
-            helper.make_tensor_value_info(
-                output, TensorProto.FLOAT, ["batch", *out_shape]
-            )
-        ],
+        [helper.make_tensor_value_info("input", in_type, dims[0])],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, dims[1])],
         initializer=g.initializers,
     )
     opsets = [helper.make_opsetid("", opset)]
@@ -225,12 +304,14 @@ def export_file(
     Raises:
         ModelFileError: ``source`` is not a lincoln model or run directory.
         ExportError: see :func:`to_onnx`; or ``raw_input`` without a
-            ``preprocess.npz`` beside the model.
+            ``preprocess.npz`` beside the model, or for a network that takes
+            integer ids.
     """
     source = Path(source)
     net = load(source)
     scaler = None
     if raw_input:
+        _check_standardizable(net)
         run_dir = source if source.is_dir() else source.parent
         path = run_dir / PREPROCESS_FILE
         if not path.is_file():

@@ -23,7 +23,16 @@ except ImportError:  # pragma: no cover - exercised without the extra installed
 from ..base import Operation
 from ..errors import LincolnError
 
-__all__ = ["ExportError", "GraphBuilder", "Emitter", "EMITTERS", "register_emitter"]
+__all__ = [
+    "ExportError",
+    "GraphBuilder",
+    "Emitter",
+    "EMITTERS",
+    "register_emitter",
+    "LAYER_EMITTERS",
+    "register_layer_emitter",
+    "LayerEmitter",
+]
 
 
 class ExportError(LincolnError, ValueError):
@@ -60,17 +69,31 @@ class GraphBuilder:
         self.initializers.append(numpy_helper.from_array(value, full))
         return full
 
+    def ints(self, name: str, values: Sequence[int]) -> str:
+        """Add ``values`` as an int64 initializer (axes, shapes); return its name."""
+        full = self._fresh(f"{self.scope}.{name}")
+        array = np.asarray(values, dtype=np.int64)
+        self.initializers.append(numpy_helper.from_array(array, full))
+        return full
+
     def node(
         self,
         op_type: str,
         inputs: Sequence[str],
         output: str | None = None,
+        position: int = 0,
         **attrs: Any,
     ) -> str:
-        """Add one node with one output; return the output's name."""
+        """Add one node and return the name of its one used output.
+
+        ``position`` picks which of the node's outputs is used (the optional
+        outputs before it are left unnamed, as ONNX allows): the last hidden
+        state of an ``LSTM`` is its output 1, after the sequence ``Y``.
+        """
         out = self._fresh(output or self.scope)
+        outputs = [""] * position + [out]
         self.nodes.append(
-            helper.make_node(op_type, list(inputs), [out], name=out, **attrs)
+            helper.make_node(op_type, list(inputs), outputs, name=out, **attrs)
         )
         return out
 
@@ -99,6 +122,28 @@ def register_emitter(*classes: type[Operation]) -> Callable[[Emitter], Emitter]:
     def add(emit: Emitter) -> Emitter:
         for cls in classes:
             EMITTERS[cls] = emit
+        return emit
+
+    return add
+
+
+#: A layer emitter adds the nodes computing a whole layer whose inference is not
+#: a chain of its ``operations`` (a recurrent layer runs a step over the
+#: sequence): ``emit(graph, layer, x)``, returning its output's name.
+LayerEmitter = Callable[[GraphBuilder, Any, str], str]
+
+#: The emitter of each layer class that needs one, looked up by exact class
+#: before the layer's operations are walked.
+LAYER_EMITTERS: dict[type, LayerEmitter] = {}
+
+
+def register_layer_emitter(*classes: type) -> Callable[[LayerEmitter], LayerEmitter]:
+    """Register a function as the ONNX emitter of these layer classes (whole
+    layers, instead of one emitter per operation)."""
+
+    def add(emit: LayerEmitter) -> LayerEmitter:
+        for cls in classes:
+            LAYER_EMITTERS[cls] = emit
         return emit
 
     return add
