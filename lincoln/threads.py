@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -128,8 +129,9 @@ def get_threads() -> int | None:
     return max(counts, default=None)
 
 
+@functools.cache
 def available_cores() -> int:
-    """The number of cores this process may run on."""
+    """The number of cores this process may run on (read once)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1  # pragma: no cover - macOS and Windows

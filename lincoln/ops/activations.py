@@ -16,6 +16,7 @@ from ..base import Array, Operation
 from ..errors import check_real
 from ..registry import ACTIVATIONS
 from .buffers import Recycler
+from .parallel import over_batch
 
 __all__ = [
     "Linear",
@@ -110,16 +111,18 @@ class ReLU(Operation):
 
     def _output(self) -> Array:
         x = self.input_
-        if not isinstance(x, np.ndarray):  # a scalar
+        if np.ndim(x) == 0:  # a scalar
             return np.maximum(x, 0)
-        return np.maximum(x, 0, out=self._buffers.take("output", x.shape, x.dtype))
+        out = self._buffers.take("output", x.shape, x.dtype)
+        over_batch(lambda rows: np.maximum(x[rows], 0, out=out[rows]), len(x), x.size)
+        return out
 
     def _input_grad(self, output_grad: Array) -> Array:
-        g, mask = output_grad, self.input_ > 0
-        if not isinstance(g, np.ndarray) or g.shape != mask.shape:
-            return g * mask
-        dtype = np.result_type(g, self.input_)
-        grad = np.multiply(g, mask, out=self._buffers.take("grad", g.shape, dtype))
+        g, x = output_grad, self.input_
+        if np.ndim(x) == 0 or np.shape(g) != x.shape:
+            return g * (x > 0)
+        grad = self._buffers.take("grad", g.shape, np.result_type(g, x))
+        over_batch(lambda r: np.multiply(g[r], x[r] > 0, out=grad[r]), len(g), g.size)
         self._buffers.give_back("grad", grad)  # for the next backward
         if isinstance(self.output, np.ndarray):
             self._buffers.give_back("output", self.output)  # this step is done
