@@ -147,10 +147,12 @@ def run_lincoln(
     bs = w.batch
 
     def go() -> None:
-        for i in range(steps):
-            s = (i * bs) % (len(X) - bs)
-            net.train_batch(X[s : s + bs], y[s : s + bs])
-            optim.step()
+        # the threads Trainer.fit would use for this network and thread count
+        with lincoln_threads.training(lincoln_threads.get_threads(), net):
+            for i in range(steps):
+                s = (i * bs) % (len(X) - bs)
+                net.train_batch(X[s : s + bs], y[s : s + bs])
+                optim.step()
 
     go.params = net.params()  # type: ignore[attr-defined]
     return go

@@ -22,9 +22,13 @@ def four_cores(monkeypatch):
     monkeypatch.setattr(parallel, "_pool", None)  # sized for four
 
 
+def lincoln_threads(monkeypatch, n):
+    monkeypatch.setattr(threads, "_workers", n)
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 64])
 @pytest.mark.parametrize("workers", [1, 2, 4])
-def test_every_row_is_done_once(four_cores, n, workers):
+def test_every_row_is_done_once(four_cores, monkeypatch, n, workers):
     done = np.zeros(n, dtype=int)
     lock = threading.Lock()
 
@@ -32,12 +36,14 @@ def test_every_row_is_done_once(four_cores, n, workers):
         with lock:
             done[rows] += 1
 
-    with threads.limit(workers):
-        over_batch(work, n, size=n * MIN_ELEMENTS_PER_THREAD)
+    lincoln_threads(monkeypatch, workers)
+    over_batch(work, n, size=n * MIN_ELEMENTS_PER_THREAD)
     np.testing.assert_array_equal(done, np.ones(n, dtype=int))
 
 
-def test_large_work_is_shared_between_threads_small_work_is_not(four_cores):
+def test_large_work_is_shared_between_threads_small_work_is_not(
+    four_cores, monkeypatch
+):
     names: list[str] = []
     together = threading.Barrier(4, timeout=10)
 
@@ -47,17 +53,19 @@ def test_large_work_is_shared_between_threads_small_work_is_not(four_cores):
     def work(rows: slice) -> None:
         names.append(threading.current_thread().name)
 
-    with threads.limit(4):
-        over_batch(meet, 8, size=8 * MIN_ELEMENTS_PER_THREAD)
-        over_batch(work, 8, size=MIN_ELEMENTS_PER_THREAD)  # one thread's worth
-        assert names == [threading.current_thread().name]
+    lincoln_threads(monkeypatch, 4)
+    over_batch(meet, 8, size=8 * MIN_ELEMENTS_PER_THREAD)
+    over_batch(work, 8, size=MIN_ELEMENTS_PER_THREAD)  # one thread's worth
+    assert names == [threading.current_thread().name]
     names.clear()
-    with threads.limit(1):
-        over_batch(work, 8, size=8 * MIN_ELEMENTS_PER_THREAD)
+    lincoln_threads(monkeypatch, 1)
+    over_batch(work, 8, size=8 * MIN_ELEMENTS_PER_THREAD)
     assert len(names) == 1
 
 
-def test_an_error_in_any_share_is_raised_after_all_shares_end(four_cores):
+def test_an_error_in_any_share_is_raised_after_all_shares_end(
+    four_cores, monkeypatch
+):
     finished: list[int] = []
 
     def work(rows: slice) -> None:
@@ -65,32 +73,66 @@ def test_an_error_in_any_share_is_raised_after_all_shares_end(four_cores):
             raise ValueError("share starting at row 2")
         finished.append(rows.start)
 
-    with threads.limit(4), pytest.raises(ValueError, match="row 2"):
+    lincoln_threads(monkeypatch, 4)
+    with pytest.raises(ValueError, match="row 2"):
         over_batch(work, 8, size=8 * MIN_ELEMENTS_PER_THREAD)
     assert sorted(finished) == [0, 4, 6]
 
 
-def test_workers_follow_limit_and_set_threads(monkeypatch):
-    monkeypatch.setattr(threads, "_workers", None)
-    assert threads.workers() == threads.available_cores()
-    with threads.limit(1):
-        assert threads.workers() == 1
-        with threads.limit(3):
-            assert threads.workers() == 3
-        assert threads.workers() == 1
-    assert threads.workers() == threads.available_cores()
+def test_training_gives_a_cnn_lincolns_threads_and_one_blas_thread(four_cores):
+    from lincoln import Dense, NeuralNetwork
+
+    cnn = NeuralNetwork([Conv2D(2, 3), MaxPool2D(2), Flatten(), Dense(3)])
+    mlp = NeuralNetwork([Dense(4), Dense(3)])
+    assert threads.shares_batches(cnn) and not threads.shares_batches(mlp)
+    assert threads.workers() == 1  # outside training: BLAS's threads only
+    with threads.limit(2):
+        with threads.training(None, cnn):
+            assert (threads.workers(), threads.get_threads()) == (4, 1)
+        with threads.training(3, cnn):
+            assert (threads.workers(), threads.get_threads()) == (3, 1)
+        with threads.training(None, mlp):
+            assert (threads.workers(), threads.get_threads()) == (1, 2)
+        with threads.training(1, mlp):
+            assert (threads.workers(), threads.get_threads()) == (1, 1)
+        assert (threads.workers(), threads.get_threads()) == (1, 2)
+
+
+def test_trainer_trains_a_cnn_on_lincolns_threads(four_cores, monkeypatch):
+    from lincoln import Dense, NeuralNetwork, SoftmaxCrossEntropy, Trainer
+    from lincoln.optimizers import SGD
+
+    seen: list[tuple[int, int | None]] = []
+    cnn = NeuralNetwork(
+        [Conv2D(2, 3), MaxPool2D(2), Flatten(), Dense(3, "linear")],
+        SoftmaxCrossEntropy(),
+        seed=0,
+    )
+    step = cnn.train_batch
+
+    def spy(X, y):
+        seen.append((threads.workers(), threads.get_threads()))
+        return step(X, y)
+
+    monkeypatch.setattr(cnn, "train_batch", spy)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((8, 1, 6, 6)), rng.integers(0, 3, 8)
+    Trainer(cnn, SGD(0.1), threads=2).fit(
+        X, y, X, y, epochs=1, batch_size=4, verbose=False, progress=False
+    )
+    assert seen == [(2, 1), (2, 1)]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
-def test_a_forked_child_can_share_work(four_cores):
-    with threads.limit(2):
-        over_batch(lambda rows: None, 4, size=4 * MIN_ELEMENTS_PER_THREAD)  # pool up
-        pid = os.fork()
-        if pid == 0:  # the child: its copy of the pool has no threads
-            done = np.zeros(4)
-            over_batch(lambda rows: done.__setitem__(rows, 1), 4, 4 << 16)
-            os._exit(0 if done.sum() == 4 else 1)
-        _, status = os.waitpid(pid, 0)
+def test_a_forked_child_can_share_work(four_cores, monkeypatch):
+    lincoln_threads(monkeypatch, 2)
+    over_batch(lambda rows: None, 4, size=4 * MIN_ELEMENTS_PER_THREAD)  # pool up
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the pool has no threads
+        done = np.zeros(4)
+        over_batch(lambda rows: done.__setitem__(rows, 1), 4, 4 << 16)
+        os._exit(0 if done.sum() == 4 else 1)
+    _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
 
 
@@ -116,15 +158,17 @@ def _cnn_step(x: np.ndarray, g: np.ndarray) -> list[np.ndarray]:
 def test_cnn_results_do_not_depend_on_lincolns_thread_count(
     four_cores, monkeypatch, dtype
 ):
-    # lincoln's own threads only (BLAS's count, which may change the rounding
-    # of a product, stays as it is)
+    # the same numbers up to the rounding of a product, which may depend on
+    # how many columns it has
     rng = np.random.default_rng(0)
     x = rng.standard_normal((24, 3, 20, 20)).astype(dtype)
     g = rng.standard_normal((24, 4 * 5 * 5)).astype(dtype)
-    monkeypatch.setattr(threads, "_workers", 1)
-    one = _cnn_step(x, g)
-    monkeypatch.setattr(threads, "_workers", 4)
-    monkeypatch.setattr(parallel, "MIN_ELEMENTS_PER_THREAD", 1)  # split everything
-    four = _cnn_step(x, g)
+    with threads.limit(1):
+        lincoln_threads(monkeypatch, 1)
+        one = _cnn_step(x, g)
+        lincoln_threads(monkeypatch, 4)
+        monkeypatch.setattr(parallel, "MIN_ELEMENTS_PER_THREAD", 1)  # split all
+        four = _cnn_step(x, g)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(one, four, strict=True):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)

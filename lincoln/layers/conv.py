@@ -70,6 +70,10 @@ class Conv2D(Layer):
         >>> layer = Conv2D(16, 5, 0.8, "glorot", Tanh(), True)
     """
 
+    # its work is shared over the batch between lincoln's threads, with one
+    # BLAS thread each (see lincoln.threads.training)
+    shares_batch = True
+
     def __init__(
         self,
         out_channels: int,

@@ -124,8 +124,7 @@ class ReLU(Operation):
         grad = self._buffers.take("grad", g.shape, np.result_type(g, x))
         over_batch(lambda r: np.multiply(g[r], x[r] > 0, out=grad[r]), len(g), g.size)
         self._buffers.give_back("grad", grad)  # for the next backward
-        if isinstance(self.output, np.ndarray):
-            self._buffers.give_back("output", self.output)  # this step is done
+        self._buffers.give_back("output", self.output)  # this step is done
         return grad
 
 

@@ -144,44 +144,64 @@ class Conv2DOp(ParamOperation):
         reusable = self._cols if self._cols_input_shape == x.shape else None
         self._cols = cols = _scratch(reusable, shape, x.dtype, zero=True)
         self._cols_input_shape = x.shape
-        im2col(x, k, self.stride, self.padding, out=cols)
         # (C, O, k, k) -> (O, C*k*k): a copy, but of the small kernel only
-        self._w2 = self.param.transpose(1, 0, 2, 3).reshape(out_c, in_c * k * k)
+        self._w2 = w2 = self.param.transpose(1, 0, 2, 3).reshape(out_c, -1)
         dtype = np.result_type(self.param, x)
-        # one product for the whole batch: (O, C*k*k) @ (C*k*k, batch*H_out*W_out)
         out = self._buffers.take("output", (out_c, n, out_h, out_w), dtype)
-        np.matmul(self._w2, cols.reshape(in_c * k * k, -1), out=out.reshape(out_c, -1))
+        cols_by_sample = cols.reshape(w2.shape[1], n, -1)
+        out_by_sample = out.reshape(out_c, n, -1)
+
+        def convolve(rows: slice) -> None:  # the columns and the product of a share
+            im2col(x[rows], k, self.stride, self.padding, out=cols[:, :, :, rows])
+            # (O, C*k*k) @ (C*k*k, samples*H_out*W_out)
+            shape = (-1, (rows.stop - rows.start) * out_h * out_w)
+            share_out = out_by_sample[:, rows].reshape(out_c, shape[1])
+            np.matmul(w2, cols_by_sample[:, rows].reshape(shape), out=share_out)
+
+        over_batch(convolve, n, cols.size)
         # channels first is the product's layout; the caller sees NCHW (a view)
         return out.transpose(1, 0, 2, 3)
 
     def _input_grad(self, output_grad: Array) -> Array:
         n, out_c, out_h, out_w = output_grad.shape
-        # the output gradient channels first, as the (O, batch*H_out*W_out) matrix
-        g = self._buffers.take(
-            "grad_matrix", (out_c, n, out_h, out_w), output_grad.dtype
-        )
-        by_channel = output_grad.transpose(1, 0, 2, 3)
-        over_batch(lambda rows: np.copyto(g[:, rows], by_channel[:, rows]), n, g.size)
+        dtype = np.result_type(self._w2, output_grad)
+        # the output gradient channels first, (O, batch, H_out, W_out)
+        g = self._buffers.take("grad_matrix", (out_c, n, out_h, out_w), dtype)
         self._buffers.give_back("grad_matrix", g)  # for the next backward
-        g = g.reshape(out_c, -1)
-        dtype = np.result_type(self._w2, g)
         self._dcols = dcols = _scratch(self._dcols, self._cols.shape, dtype, zero=False)
-        # (C*k*k, O) @ (O, batch*H_out*W_out), written into the scratch buffer
-        np.matmul(self._w2.T, g, out=dcols.reshape(-1, g.shape[1]))
+        dcols_by_sample = dcols.reshape(self._w2.shape[1], n, -1)
         dx = self._buffers.take("grad", self.input_.shape, dtype)
         self._buffers.give_back("grad", dx)  # for the next backward
-        return col2im(dcols, self.input_.shape, self.stride, self.padding, out=dx)
+
+        def backpropagate(rows: slice) -> None:
+            np.copyto(g[:, rows], output_grad[rows].transpose(1, 0, 2, 3))
+            # (C*k*k, O) @ (O, samples*H_out*W_out)
+            width = (rows.stop - rows.start) * out_h * out_w
+            share = dcols_by_sample[:, rows].reshape(-1, width)
+            np.matmul(self._w2.T, g[:, rows].reshape(out_c, width), out=share)
+            shape = (rows.stop - rows.start, *self.input_.shape[1:])
+            col2im(dcols[:, :, :, rows], shape, self.stride, self.padding, dx[rows])
+
+        over_batch(backpropagate, n, dcols.size)
+        return dx
 
     def _param_grad(self, output_grad: Array) -> Array:
         in_c, out_c, k, _ = self.param.shape
         n = output_grad.shape[0]
         # one product per sample, (O, H_out*W_out) @ (H_out*W_out, C*k*k), then
         # their sum: with one BLAS thread this is several times faster than one
-        # product along the long batch*H_out*W_out axis (OpenBLAS 0.3), and
-        # about as fast with more
+        # product along the long batch*H_out*W_out axis (OpenBLAS 0.3)
         cols = self._cols.reshape(in_c * k * k, n, -1).transpose(1, 2, 0)
-        dw2 = np.matmul(output_grad.reshape(n, out_c, -1), cols).sum(axis=0)
-        dw = dw2.reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
+        g = output_grad.reshape(n, out_c, -1)
+        dtype = np.result_type(g, cols)
+        per_sample = self._buffers.take("per_sample", (n, out_c, cols.shape[2]), dtype)
+        self._buffers.give_back("per_sample", per_sample)
+        over_batch(
+            lambda rows: np.matmul(g[rows], cols[rows], out=per_sample[rows]),
+            n,
+            self._cols.size,
+        )
+        dw = per_sample.sum(axis=0).reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
         # always called by backward (the input gradient may be skipped): this
         # step is done with the output
         self._buffers.give_back("output", self.output.transpose(1, 0, 2, 3))

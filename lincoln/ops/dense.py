@@ -6,6 +6,7 @@ import numpy as np
 
 from ..base import Array, ParamOperation
 from ..errors import ShapeError
+from .parallel import matmul_over_samples, matmul_rows
 
 __all__ = ["WeightMultiply", "BiasAdd"]
 
@@ -34,13 +35,13 @@ class WeightMultiply(ParamOperation):
                 f"WeightMultiply: input must have shape "
                 f"(batch, {self.param.shape[0]}), received shape {self.input_.shape}"
             )
-        return self.input_ @ self.param
+        return matmul_rows(self.input_, self.param)  # shared over threads by rows
 
     def _input_grad(self, output_grad: Array) -> Array:
-        return output_grad @ self.param.T
+        return matmul_rows(output_grad, self.param.T)
 
     def _param_grad(self, output_grad: Array) -> Array:
-        return self.input_.T @ output_grad
+        return matmul_over_samples(self.input_, output_grad)  # input_.T @ output_grad
 
 
 class BiasAdd(ParamOperation):

@@ -19,12 +19,21 @@ by the same arithmetic whichever thread computes it.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
-from .. import threads
+import numpy as np
 
-__all__ = ["over_batch", "MIN_ELEMENTS_PER_THREAD"]
+from .. import threads
+from ..base import Array
+
+__all__ = [
+    "over_batch",
+    "matmul_rows",
+    "matmul_over_samples",
+    "MIN_ELEMENTS_PER_THREAD",
+]
 
 MIN_ELEMENTS_PER_THREAD = 1 << 16  # fewer are not worth a thread hand-off
 
@@ -39,6 +48,17 @@ def _executor() -> ThreadPoolExecutor:
             thread_name_prefix="lincoln-batch",
         )
     return _pool
+
+
+_inside = threading.local()  # .share is True while a thread runs a share
+
+
+def _share(work: Callable[[slice], object], rows: slice) -> None:
+    _inside.share = True
+    try:
+        work(rows)
+    finally:
+        _inside.share = False
 
 
 def _forget_executor() -> None:
@@ -68,17 +88,47 @@ def over_batch(work: Callable[[slice], object], n: int, size: int) -> None:
     shares = min(
         threads.workers(), threads.available_cores(), n, size // MIN_ELEMENTS_PER_THREAD
     )
-    if shares <= 1:
-        work(slice(0, n))
+    if shares <= 1 or getattr(_inside, "share", False):
+        work(slice(0, n))  # small, or already inside a share: no more threads
         return
     bounds = [n * k // shares for k in range(shares + 1)]
     pool = _executor()
-    futures = [
-        pool.submit(work, slice(bounds[k], bounds[k + 1])) for k in range(1, shares)
-    ]
-    try:
-        work(slice(bounds[0], bounds[1]))  # the calling thread takes the first share
-    finally:
-        wait(futures)  # no share may still be writing when this returns or raises
+    # each share is on its own core: a product inside it runs on one BLAS thread
+    with threads.one_blas_thread():
+        futures = [
+            pool.submit(_share, work, slice(bounds[k], bounds[k + 1]))
+            for k in range(1, shares)
+        ]
+        try:
+            _share(work, slice(bounds[0], bounds[1]))  # the caller's share
+        finally:
+            wait(futures)  # no share may still be writing when this returns or raises
     for future in futures:
         future.result()  # re-raises a share's exception
+
+
+def matmul_rows(a: Array, b: Array) -> Array:
+    """``a @ b`` for a 2-D ``a`` whose rows are samples, each thread
+    multiplying a share of the rows (on one BLAS thread)."""
+    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    over_batch(
+        lambda rows: np.matmul(a[rows], b, out=out[rows]), len(a), a.size + out.size
+    )
+    return out
+
+
+def matmul_over_samples(a: Array, b: Array) -> Array:
+    """``a.T @ b`` for 2-D ``a`` and ``b`` whose rows are samples (the sum over
+    the samples of their outer products, e.g. a weight gradient): each thread
+    multiplies a share of the rows, and the partial products are added in order."""
+    partial: dict[int, Array] = {}
+
+    def multiply(rows: slice) -> None:
+        partial[rows.start] = a[rows].T @ b[rows]
+
+    over_batch(multiply, len(a), a.size + b.size)
+    shares = [partial[start] for start in sorted(partial)]
+    total = shares[0]
+    for share in shares[1:]:
+        total += share
+    return total

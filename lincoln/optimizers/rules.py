@@ -7,15 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import updates
 from ..base import Array
 from ..registry import OPTIMIZERS
-from ..updates import (
-    adagrad_update,
-    adam_update,
-    momentum_update,
-    rmsprop_update,
-    sgd_update,
-)
 from .base import Optimizer, positive, unit_interval
 
 __all__ = ["SGD", "SGDMomentum", "AdaGrad", "RMSProp", "Adam"]
@@ -35,7 +29,7 @@ class SGD(Optimizer):
     def _update_rule(
         self, param: Array, grad: Array, state: dict[str, Any], **_: Any
     ) -> None:
-        sgd_update(param, grad, self.lr)
+        updates.sgd_update(param, grad, self.lr)
 
 
 @OPTIMIZERS.register("sgd_momentum")
@@ -60,7 +54,7 @@ class SGDMomentum(Optimizer):
         self, param: Array, grad: Array, state: dict[str, Any], **_: Any
     ) -> None:
         velocity = _slot(state, "velocity", param)
-        momentum_update(param, grad, velocity, self.lr, self.momentum)
+        updates.momentum_update(param, grad, velocity, self.lr, self.momentum)
 
 
 @OPTIMIZERS.register("adagrad")
@@ -97,7 +91,9 @@ class AdaGrad(Optimizer):
     def _update_rule(
         self, param: Array, grad: Array, state: dict[str, Any], **_: Any
     ) -> None:
-        adagrad_update(param, grad, _slot(state, "sum_sq", param), self.lr, self.eps)
+        updates.adagrad_update(
+            param, grad, _slot(state, "sum_sq", param), self.lr, self.eps
+        )
 
 
 @OPTIMIZERS.register("rmsprop")
@@ -128,7 +124,7 @@ class RMSProp(Optimizer):
         self, param: Array, grad: Array, state: dict[str, Any], **_: Any
     ) -> None:
         mean_sq = _slot(state, "mean_sq", param)
-        rmsprop_update(param, grad, mean_sq, self.lr, self.rho, self.eps)
+        updates.rmsprop_update(param, grad, mean_sq, self.lr, self.rho, self.eps)
 
 
 @OPTIMIZERS.register("adam")
@@ -162,4 +158,4 @@ class Adam(Optimizer):
     ) -> None:
         m, v = _slot(state, "m", param), _slot(state, "v", param)
         args = (self.step_count, self.lr, self.beta1, self.beta2, self.eps)
-        adam_update(param, grad, m, v, *args)
+        updates.adam_update(param, grad, m, v, *args)

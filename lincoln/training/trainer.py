@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from ..base import Array
 from ..errors import ConfigError
-from ..threads import check_threads, limit
+from ..threads import check_threads, training
 from .callbacks import Callback, CallbackList, EarlyStopping
 from .checkpoint import resume_training, saved_split_seed
 from .data import (
@@ -47,9 +47,9 @@ from .options import FitOptions
 __all__ = ["Trainer"]
 
 logger = logging.getLogger("lincoln.train")
-# A library does not print through logging unless the application configures it:
-# verbose=False must stay silent (verbose=True writes through tqdm).
-logger.addHandler(logging.NullHandler())
+# A library prints through logging only when the application configures it:
+logger.addHandler(logging.NullHandler())  # verbose=False is silent
+_QUIET: dict[str, Any] = {"over": "ignore", "invalid": "ignore"}  # fit reports inf/nan
 
 
 class Trainer:
@@ -135,7 +135,7 @@ class Trainer:
         """Loss (and accuracy for classifiers) on ``(X, y)`` in inference mode,
         computed in batches so memory does not grow with the data set."""
         X, y = check_data(self.net, X, y, "eval")
-        with limit(self.threads):
+        with training(self.threads, self.net):
             return evaluate_in_batches(self.net, X, y, batch_size)
 
     # -- fit -------------------------------------------------------------------------
@@ -252,7 +252,7 @@ class Trainer:
         data = self._prepare(opts, X_train, y_train, val, resume)
         self._begin(opts, chosen, best_by, data, resume)
         try:
-            with np.errstate(over="ignore", invalid="ignore"), limit(self.threads):
+            with np.errstate(**_QUIET), training(self.threads, self.net):
                 self._run_epochs(data, opts)
         except KeyboardInterrupt:
             self._interrupted()
