@@ -175,24 +175,3 @@ def training(threads: int | None, network: Any) -> Iterator[None]:
             yield
         finally:
             _workers = previous
-
-
-@functools.cache
-def _blas_controller() -> Any:
-    """threadpoolctl's controller of the BLAS libraries, or None without it."""
-    if threadpoolctl is None:  # pragma: no cover - depends on the installation
-        return None
-    return threadpoolctl.ThreadpoolController().select(user_api="blas")
-
-
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Run matrix products on one BLAS thread inside the ``with`` block, for
-    code that already runs on several threads of its own (a no-op without
-    threadpoolctl)."""
-    controller = _blas_controller()
-    if controller is None:  # pragma: no cover - depends on the installation
-        yield
-        return
-    with controller.limit(limits=1):
-        yield

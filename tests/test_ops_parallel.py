@@ -63,9 +63,7 @@ def test_large_work_is_shared_between_threads_small_work_is_not(
     assert len(names) == 1
 
 
-def test_an_error_in_any_share_is_raised_after_all_shares_end(
-    four_cores, monkeypatch
-):
+def test_an_error_in_any_share_is_raised_after_all_shares_end(four_cores, monkeypatch):
     finished: list[int] = []
 
     def work(rows: slice) -> None:

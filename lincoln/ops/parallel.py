@@ -1,19 +1,24 @@
-"""Element-wise work on a batch, shared between threads.
+"""A batch's work shared between lincoln's own threads.
 
-BLAS already spreads a large matrix product over every core. NumPy's copies and
+BLAS spreads a large matrix product over every core, but NumPy's copies and
 element-wise arithmetic run on one, and in a convolutional network (im2col,
-col2im, pooling, the bias) they take about as long as the products. NumPy
-releases the GIL inside those loops, so Python threads that each take a share
-of the batch run them in parallel.
+col2im, pooling, bias, ReLU) they take about as long as the products. NumPy
+releases the GIL inside those loops and inside its products, so Python threads
+that each take a share of the batch run them in parallel.
 
-:func:`over_batch` does that split. An operation writes its element-wise work as
-a function of a slice of batch rows and calls ``over_batch(work, n, size)``;
-the work must only write rows of the slice it is given. Small arrays stay on
-the calling thread (a thread hand-off costs about as much as copying tens of
-thousands of numbers). The number of threads is :func:`lincoln.threads.workers`
-(every core by default, one under ``lincoln.threads.limit(1)`` or
-``Trainer(threads=1)``). Results do not depend on it: every element is computed
-by the same arithmetic whichever thread computes it.
+:func:`over_batch` does that split. An operation writes its work as a function
+of a slice of batch rows and calls ``over_batch(work, n, size)``; the work must
+only write rows of the slice it is given. Small arrays stay on the calling
+thread (a thread hand-off costs about as much as copying tens of thousands of
+numbers). :func:`matmul_rows` and :func:`matmul_over_samples` are the two
+products of a dense layer, split the same way.
+
+The number of threads is :func:`lincoln.threads.workers`: 1, except inside
+:func:`lincoln.threads.training` for a convolutional network, which also runs
+BLAS on one thread so that each share's products do not compete with BLAS's
+own threads. A share's result is computed by the same arithmetic whichever
+thread computes it; only a product's float rounding may depend on how many
+columns it has.
 """
 
 from __future__ import annotations
@@ -93,16 +98,14 @@ def over_batch(work: Callable[[slice], object], n: int, size: int) -> None:
         return
     bounds = [n * k // shares for k in range(shares + 1)]
     pool = _executor()
-    # each share is on its own core: a product inside it runs on one BLAS thread
-    with threads.one_blas_thread():
-        futures = [
-            pool.submit(_share, work, slice(bounds[k], bounds[k + 1]))
-            for k in range(1, shares)
-        ]
-        try:
-            _share(work, slice(bounds[0], bounds[1]))  # the caller's share
-        finally:
-            wait(futures)  # no share may still be writing when this returns or raises
+    futures = [
+        pool.submit(_share, work, slice(bounds[k], bounds[k + 1]))
+        for k in range(1, shares)
+    ]
+    try:
+        _share(work, slice(bounds[0], bounds[1]))  # the caller's share
+    finally:
+        wait(futures)  # no share may still be writing when this returns or raises
     for future in futures:
         future.result()  # re-raises a share's exception
 
