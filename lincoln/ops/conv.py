@@ -48,7 +48,7 @@ import numpy as np
 from ..base import Array, ParamOperation
 from ..errors import ShapeError, check_positive_int
 from .buffers import Recycler
-from .parallel import over_batch
+from .parallel import over_batch, sum_over_batch
 from .windows import (
     PADDINGS,
     Offset,
@@ -193,15 +193,10 @@ class Conv2DOp(ParamOperation):
         # product along the long batch*H_out*W_out axis (OpenBLAS 0.3)
         cols = self._cols.reshape(in_c * k * k, n, -1).transpose(1, 2, 0)
         g = output_grad.reshape(n, out_c, -1)
-        dtype = np.result_type(g, cols)
-        per_sample = self._buffers.take("per_sample", (n, out_c, cols.shape[2]), dtype)
-        self._buffers.give_back("per_sample", per_sample)
-        over_batch(
-            lambda rows: np.matmul(g[rows], cols[rows], out=per_sample[rows]),
-            n,
-            self._cols.size,
+        dw2 = sum_over_batch(
+            lambda rows: np.matmul(g[rows], cols[rows]).sum(axis=0), n, cols.size
         )
-        dw = per_sample.sum(axis=0).reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
+        dw = dw2.reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
         # always called by backward (the input gradient may be skipped): this
         # step is done with the output
         self._buffers.give_back("output", self.output.transpose(1, 0, 2, 3))
@@ -256,4 +251,8 @@ class BiasAdd2D(ParamOperation):
     def _param_grad(self, output_grad: Array) -> Array:
         self._buffers.give_back("output", self.output)  # this step is done
         # each channel's bias is broadcast over the batch and every pixel
-        return output_grad.sum(axis=(0, 2, 3), keepdims=True)
+        return sum_over_batch(
+            lambda rows: output_grad[rows].sum(axis=(0, 2, 3), keepdims=True),
+            len(output_grad),
+            output_grad.size,
+        )

@@ -37,6 +37,7 @@ __all__ = [
     "over_batch",
     "matmul_rows",
     "matmul_over_samples",
+    "sum_over_batch",
     "MIN_ELEMENTS_PER_THREAD",
 ]
 
@@ -120,18 +121,25 @@ def matmul_rows(a: Array, b: Array) -> Array:
     return out
 
 
+def sum_over_batch(part: Callable[[slice], Array], n: int, size: int) -> Array:
+    """The sum over the batch rows of ``part(rows)`` (an array computed from
+    those rows alone): each thread computes its share's part, and the parts are
+    added in row order.
+
+    Args:
+        part: the contribution of the rows ``rows`` (a slice), a new array.
+        n, size: as for :func:`over_batch`.
+    """
+    partial: dict[int, Array] = {}
+    over_batch(lambda rows: partial.__setitem__(rows.start, part(rows)), n, size)
+    parts = [partial[start] for start in sorted(partial)]
+    total = parts[0]
+    for other in parts[1:]:
+        total += other
+    return total
+
+
 def matmul_over_samples(a: Array, b: Array) -> Array:
     """``a.T @ b`` for 2-D ``a`` and ``b`` whose rows are samples (the sum over
-    the samples of their outer products, e.g. a weight gradient): each thread
-    multiplies a share of the rows, and the partial products are added in order."""
-    partial: dict[int, Array] = {}
-
-    def multiply(rows: slice) -> None:
-        partial[rows.start] = a[rows].T @ b[rows]
-
-    over_batch(multiply, len(a), a.size + b.size)
-    shares = [partial[start] for start in sorted(partial)]
-    total = shares[0]
-    for share in shares[1:]:
-        total += share
-    return total
+    the samples of their outer products, e.g. a weight gradient)."""
+    return sum_over_batch(lambda rows: a[rows].T @ b[rows], len(a), a.size + b.size)
