@@ -77,6 +77,14 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_executor)
 
 
+def _shares(n: int, size: int) -> int:
+    """How many threads ``n`` rows and ``size`` elements of work are worth."""
+    workers = threads.workers()
+    if workers == 1 or getattr(_inside, "share", False):
+        return 1  # one thread, or already inside a share: no more threads
+    return min(workers, threads.available_cores(), n, size // MIN_ELEMENTS_PER_THREAD)
+
+
 def over_batch(work: Callable[[slice], object], n: int, size: int) -> None:
     """Call ``work(rows)`` for consecutive slices ``rows`` covering ``range(n)``,
     in parallel threads when the work is large enough.
@@ -91,11 +99,9 @@ def over_batch(work: Callable[[slice], object], n: int, size: int) -> None:
     Raises:
         whatever ``work`` raised (in any thread), after every share has ended.
     """
-    shares = min(
-        threads.workers(), threads.available_cores(), n, size // MIN_ELEMENTS_PER_THREAD
-    )
-    if shares <= 1 or getattr(_inside, "share", False):
-        work(slice(0, n))  # small, or already inside a share: no more threads
+    shares = _shares(n, size)
+    if shares <= 1:
+        work(slice(0, n))
         return
     bounds = [n * k // shares for k in range(shares + 1)]
     pool = _executor()
@@ -114,10 +120,11 @@ def over_batch(work: Callable[[slice], object], n: int, size: int) -> None:
 def matmul_rows(a: Array, b: Array) -> Array:
     """``a @ b`` for a 2-D ``a`` whose rows are samples, each thread
     multiplying a share of the rows (on one BLAS thread)."""
+    size = a.size + len(a) * b.shape[1]  # what it reads and writes
+    if _shares(len(a), size) <= 1:
+        return a @ b
     out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
-    over_batch(
-        lambda rows: np.matmul(a[rows], b, out=out[rows]), len(a), a.size + out.size
-    )
+    over_batch(lambda rows: np.matmul(a[rows], b, out=out[rows]), len(a), size)
     return out
 
 
@@ -130,6 +137,8 @@ def sum_over_batch(part: Callable[[slice], Array], n: int, size: int) -> Array:
         part: the contribution of the rows ``rows`` (a slice), a new array.
         n, size: as for :func:`over_batch`.
     """
+    if _shares(n, size) <= 1:
+        return part(slice(0, n))
     partial: dict[int, Array] = {}
     over_batch(lambda rows: partial.__setitem__(rows.start, part(rows)), n, size)
     parts = [partial[start] for start in sorted(partial)]
