@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from .errors import ConfigError, check_positive_int
@@ -45,10 +45,13 @@ __all__ = [
     "available_cores",
     "training",
     "shares_batches",
+    "share_cores",
 ]
 
 # lincoln's own thread count, set by training()
 _workers = 1
+# inside training(): what moves BLAS to one thread, until share_cores() calls it
+_one_blas_thread: Callable[[], object] | None = None
 
 
 def _threadpoolctl() -> Any:
@@ -150,28 +153,41 @@ def shares_batches(network: Any) -> bool:
 def training(threads: int | None, network: Any) -> Iterator[None]:
     """The threads for training or evaluating ``network`` inside the block.
 
+    Every network gets at most ``threads`` BLAS threads, as with :func:`limit`.
     A network whose layers share their batch's work (:func:`shares_batches`)
-    gets ``threads`` lincoln threads (None: one per available core) and one BLAS
-    thread: each of lincoln's threads runs its own products, and idle BLAS
-    threads would keep spinning for a while after every product, taking turns
-    on the cores with lincoln's (on 2 cores a small CNN trained 25% slower that
-    way). Any other network gets at most ``threads`` BLAS threads, as with
-    :func:`limit`, and lincoln uses one thread.
+    also gets ``threads`` lincoln threads (None: one per available core). The
+    first time a batch's work is large enough to be shared (:func:`share_cores`),
+    BLAS drops to one thread until the block ends: each of lincoln's threads
+    then runs its own products, and idle BLAS threads, which keep spinning for
+    a while after every product, would take turns on the cores with lincoln's
+    (on 2 cores a small CNN trained 25% slower that way).
 
     Raises:
         ConfigError: ``threads`` is not a positive integer (or None), or is an
             integer and threadpoolctl is not installed.
     """
-    global _workers
-    if not shares_batches(network) or (threads is None and threadpoolctl is None):
+    global _workers, _one_blas_thread
+    if not shares_batches(network) or threadpoolctl is None:
         with limit(threads):
             yield
         return
     n = available_cores() if threads is None else _check(threads)
-    previous = _workers
-    with _threadpoolctl().threadpool_limits(limits=1):
+    previous = _workers, _one_blas_thread
+    with limit(threads), ExitStack() as later:
         _workers = n
+        _one_blas_thread = lambda: later.enter_context(  # noqa: E731
+            threadpoolctl.threadpool_limits(limits=1)
+        )
         try:
             yield
         finally:
-            _workers = previous
+            _workers, _one_blas_thread = previous
+
+
+def share_cores() -> None:
+    """Called by :mod:`lincoln.ops.parallel` before it first shares work between
+    threads inside :func:`training`: BLAS runs on one thread from then on."""
+    global _one_blas_thread
+    if _one_blas_thread is not None:
+        switch, _one_blas_thread = _one_blas_thread, None
+        switch()

@@ -13,7 +13,7 @@ import pytest
 from lincoln import threads
 from lincoln.layers import Conv2D, Flatten, MaxPool2D
 from lincoln.ops import parallel
-from lincoln.ops.parallel import MIN_ELEMENTS_PER_THREAD, over_batch
+from lincoln.ops.parallel import MIN_WORK_PER_THREAD, over_batch
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_every_row_is_done_once(four_cores, monkeypatch, n, workers):
             done[rows] += 1
 
     lincoln_threads(monkeypatch, workers)
-    over_batch(work, n, size=n * MIN_ELEMENTS_PER_THREAD)
+    over_batch(work, n, size=n * MIN_WORK_PER_THREAD)
     np.testing.assert_array_equal(done, np.ones(n, dtype=int))
 
 
@@ -54,12 +54,12 @@ def test_large_work_is_shared_between_threads_small_work_is_not(
         names.append(threading.current_thread().name)
 
     lincoln_threads(monkeypatch, 4)
-    over_batch(meet, 8, size=8 * MIN_ELEMENTS_PER_THREAD)
-    over_batch(work, 8, size=MIN_ELEMENTS_PER_THREAD)  # one thread's worth
+    over_batch(meet, 8, size=8 * MIN_WORK_PER_THREAD)
+    over_batch(work, 8, size=MIN_WORK_PER_THREAD)  # one thread's worth
     assert names == [threading.current_thread().name]
     names.clear()
     lincoln_threads(monkeypatch, 1)
-    over_batch(work, 8, size=8 * MIN_ELEMENTS_PER_THREAD)
+    over_batch(work, 8, size=8 * MIN_WORK_PER_THREAD)
     assert len(names) == 1
 
 
@@ -73,23 +73,31 @@ def test_an_error_in_any_share_is_raised_after_all_shares_end(four_cores, monkey
 
     lincoln_threads(monkeypatch, 4)
     with pytest.raises(ValueError, match="row 2"):
-        over_batch(work, 8, size=8 * MIN_ELEMENTS_PER_THREAD)
+        over_batch(work, 8, size=8 * MIN_WORK_PER_THREAD)
     assert sorted(finished) == [0, 4, 6]
 
 
-def test_training_gives_a_cnn_lincolns_threads_and_one_blas_thread(four_cores):
+def test_training_gives_a_cnn_lincolns_threads_then_one_blas_thread(four_cores):
     from lincoln import Dense, NeuralNetwork
 
     cnn = NeuralNetwork([Conv2D(2, 3), MaxPool2D(2), Flatten(), Dense(3)])
     mlp = NeuralNetwork([Dense(4), Dense(3)])
     assert threads.shares_batches(cnn) and not threads.shares_batches(mlp)
     assert threads.workers() == 1  # outside training: BLAS's threads only
+    big = 8 * MIN_WORK_PER_THREAD
     with threads.limit(2):
         with threads.training(None, cnn):
+            assert (threads.workers(), threads.get_threads()) == (4, 2)
+            over_batch(lambda rows: None, 8, size=MIN_WORK_PER_THREAD)  # small
+            assert threads.get_threads() == 2
+            over_batch(lambda rows: None, 8, size=big)  # shared: BLAS steps aside
             assert (threads.workers(), threads.get_threads()) == (4, 1)
+        assert (threads.workers(), threads.get_threads()) == (1, 2)
         with threads.training(3, cnn):
+            over_batch(lambda rows: None, 8, size=big)
             assert (threads.workers(), threads.get_threads()) == (3, 1)
         with threads.training(None, mlp):
+            over_batch(lambda rows: None, 8, size=big)
             assert (threads.workers(), threads.get_threads()) == (1, 2)
         with threads.training(1, mlp):
             assert (threads.workers(), threads.get_threads()) == (1, 1)
@@ -118,13 +126,13 @@ def test_trainer_trains_a_cnn_on_lincolns_threads(four_cores, monkeypatch):
     Trainer(cnn, SGD(0.1), threads=2).fit(
         X, y, X, y, epochs=1, batch_size=4, verbose=False, progress=False
     )
-    assert seen == [(2, 1), (2, 1)]
+    assert [workers for workers, _ in seen] == [2, 2]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
 def test_a_forked_child_can_share_work(four_cores, monkeypatch):
     lincoln_threads(monkeypatch, 2)
-    over_batch(lambda rows: None, 4, size=4 * MIN_ELEMENTS_PER_THREAD)  # pool up
+    over_batch(lambda rows: None, 4, size=4 * MIN_WORK_PER_THREAD)  # pool up
     pid = os.fork()
     if pid == 0:  # the child: its copy of the pool has no threads
         done = np.zeros(4)
@@ -165,7 +173,7 @@ def test_cnn_results_do_not_depend_on_lincolns_thread_count(
         lincoln_threads(monkeypatch, 1)
         one = _cnn_step(x, g)
         lincoln_threads(monkeypatch, 4)
-        monkeypatch.setattr(parallel, "MIN_ELEMENTS_PER_THREAD", 1)  # split all
+        monkeypatch.setattr(parallel, "MIN_WORK_PER_THREAD", 1)  # split all
         four = _cnn_step(x, g)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(one, four, strict=True):

@@ -48,7 +48,7 @@ import numpy as np
 from ..base import Array, ParamOperation
 from ..errors import ShapeError, check_positive_int
 from .buffers import Recycler
-from .parallel import over_batch, sum_over_batch
+from .parallel import over_batch, product_work, sum_over_batch
 from .windows import (
     PADDINGS,
     Offset,
@@ -158,7 +158,7 @@ class Conv2DOp(ParamOperation):
             share_out = out_by_sample[:, rows].reshape(out_c, shape[1])
             np.matmul(w2, cols_by_sample[:, rows].reshape(shape), out=share_out)
 
-        over_batch(convolve, n, cols.size)
+        over_batch(convolve, n, cols.size + product_work(cols.size * out_c))
         # channels first is the product's layout; the caller sees NCHW (a view)
         return out.transpose(1, 0, 2, 3)
 
@@ -182,7 +182,7 @@ class Conv2DOp(ParamOperation):
             shape = (rows.stop - rows.start, *self.input_.shape[1:])
             col2im(dcols[:, :, :, rows], shape, self.stride, self.padding, dx[rows])
 
-        over_batch(backpropagate, n, dcols.size)
+        over_batch(backpropagate, n, 2 * dcols.size + product_work(dcols.size * out_c))
         return dx
 
     def _param_grad(self, output_grad: Array) -> Array:
@@ -194,7 +194,9 @@ class Conv2DOp(ParamOperation):
         cols = self._cols.reshape(in_c * k * k, n, -1).transpose(1, 2, 0)
         g = output_grad.reshape(n, out_c, -1)
         dw2 = sum_over_batch(
-            lambda rows: np.matmul(g[rows], cols[rows]).sum(axis=0), n, cols.size
+            lambda rows: np.matmul(g[rows], cols[rows]).sum(axis=0),
+            n,
+            product_work(self._cols.size * out_c),
         )
         dw = dw2.reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
         # always called by backward (the input gradient may be skipped): this
