@@ -19,7 +19,7 @@ from lincoln.ops.parallel import MIN_WORK_PER_THREAD, over_batch
 @pytest.fixture
 def four_cores(monkeypatch):
     monkeypatch.setattr(threads, "available_cores", lambda: 4)
-    monkeypatch.setattr(parallel, "_pool", None)  # sized for four
+    monkeypatch.setattr(parallel, "_helpers", [])  # up to three helpers
 
 
 def lincoln_threads(monkeypatch, n):
@@ -178,3 +178,27 @@ def test_cnn_results_do_not_depend_on_lincolns_thread_count(
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(one, four, strict=True):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+
+
+def test_two_callers_at_once_each_get_all_their_rows(four_cores, monkeypatch):
+    # a second thread sharing work while the first does runs its work itself
+    lincoln_threads(monkeypatch, 4)
+    counts = [np.zeros(64, dtype=int), np.zeros(64, dtype=int)]
+    lock = threading.Lock()
+
+    def caller(k: int) -> None:
+        for _ in range(50):
+
+            def work(rows: slice) -> None:
+                with lock:
+                    counts[k][rows] += 1
+
+            over_batch(work, 64, size=64 * MIN_WORK_PER_THREAD)
+
+    callers = [threading.Thread(target=caller, args=(k,)) for k in range(2)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    for count in counts:
+        np.testing.assert_array_equal(count, np.full(64, 50))
