@@ -14,8 +14,9 @@ are what BLAS does fastest, and what it spreads over several cores):
     dx     = col2im(W2^T @ G)
 
 where ``G`` is the output gradient laid out channels first like the output
-(the kernel gradient is computed as one product per sample and their sum,
-which OpenBLAS does faster for this long, thin shape).
+(the kernel gradient is computed as one product per sample, summed, so that
+each thread sums its own share of the batch). Each step runs on shares of the
+batch in lincoln's threads when it is large enough (:mod:`lincoln.ops.parallel`).
 The forward pass returns its channels-first result as an NCHW view (a
 transpose, no copy); the next operation (the bias) writes NCHW.
 
@@ -151,12 +152,17 @@ class Conv2DOp(ParamOperation):
         cols_by_sample = cols.reshape(w2.shape[1], n, -1)
         out_by_sample = out.reshape(out_c, n, -1)
 
-        def convolve(rows: slice) -> None:  # the columns and the product of a share
+        def convolve(rows: slice) -> None:
+            """im2col and the product for the samples ``rows``."""
             im2col(x[rows], k, self.stride, self.padding, out=cols[:, :, :, rows])
-            # (O, C*k*k) @ (C*k*k, samples*H_out*W_out)
-            shape = (-1, (rows.stop - rows.start) * out_h * out_w)
-            share_out = out_by_sample[:, rows].reshape(out_c, shape[1])
-            np.matmul(w2, cols_by_sample[:, rows].reshape(shape), out=share_out)
+            # (O, C*k*k) @ (C*k*k, samples*H_out*W_out); each reshape is a view,
+            # as a share's samples are contiguous within every row
+            width = (rows.stop - rows.start) * out_h * out_w
+            np.matmul(
+                w2,
+                cols_by_sample[:, rows].reshape(-1, width),
+                out=out_by_sample[:, rows].reshape(out_c, width),
+            )
 
         over_batch(convolve, n, cols.size + product_work(cols.size * out_c))
         # channels first is the product's layout; the caller sees NCHW (a view)
@@ -174,11 +180,15 @@ class Conv2DOp(ParamOperation):
         self._buffers.give_back("grad", dx)  # for the next backward
 
         def backpropagate(rows: slice) -> None:
+            """The input gradient of the samples ``rows``."""
             np.copyto(g[:, rows], output_grad[rows].transpose(1, 0, 2, 3))
-            # (C*k*k, O) @ (O, samples*H_out*W_out)
+            # (C*k*k, O) @ (O, samples*H_out*W_out), into views as in _output
             width = (rows.stop - rows.start) * out_h * out_w
-            share = dcols_by_sample[:, rows].reshape(-1, width)
-            np.matmul(self._w2.T, g[:, rows].reshape(out_c, width), out=share)
+            np.matmul(
+                self._w2.T,
+                g[:, rows].reshape(out_c, width),
+                out=dcols_by_sample[:, rows].reshape(-1, width),
+            )
             shape = (rows.stop - rows.start, *self.input_.shape[1:])
             col2im(dcols[:, :, :, rows], shape, self.stride, self.padding, dx[rows])
 
@@ -188,9 +198,8 @@ class Conv2DOp(ParamOperation):
     def _param_grad(self, output_grad: Array) -> Array:
         in_c, out_c, k, _ = self.param.shape
         n = output_grad.shape[0]
-        # one product per sample, (O, H_out*W_out) @ (H_out*W_out, C*k*k), then
-        # their sum: with one BLAS thread this is several times faster than one
-        # product along the long batch*H_out*W_out axis (OpenBLAS 0.3)
+        # one product per sample, (O, H_out*W_out) @ (H_out*W_out, C*k*k),
+        # summed: each thread sums the samples of its share
         cols = self._cols.reshape(in_c * k * k, n, -1).transpose(1, 2, 0)
         g = output_grad.reshape(n, out_c, -1)
         dw2 = sum_over_batch(
