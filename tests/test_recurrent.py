@@ -4,10 +4,7 @@ state), carried-state policies, shapes, saving."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,7 +27,6 @@ from lincoln.network import NeuralNetwork
 from lincoln.ops.recurrent import GateBias, GateProjection, GRUStep, LSTMStep, RNNStep
 from lincoln.ops.step import StepOperation
 
-BENCH_RNN = Path(__file__).resolve().parent.parent / "scripts" / "bench_rnn.py"
 LAYERS = [RNN, LSTM, GRU]
 STEPS = [RNNStep, LSTMStep, GRUStep]
 
@@ -278,15 +274,3 @@ def test_cross_entropy_over_the_last_axis(
     lincoln.check_loss(SoftmaxCrossEntropy(), pred, target)
     with pytest.raises(ShapeError, match=r"labels with shape \(2, 3\)"):
         loss.forward(pred, labels[:, :2])
-
-
-@pytest.mark.slow
-def test_w5_hand_written_lstm_agrees_with_lincoln() -> None:
-    """scripts/bench_rnn.py times lincoln against a hand-written LSTM: the two
-    must compute the same training steps, or the ratio means nothing."""
-    spec = importlib.util.spec_from_file_location("lincoln_bench_rnn", BENCH_RNN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    assert module.verify_w5(steps=2) < 1e-10
