@@ -47,18 +47,36 @@ __all__ = [
     "LSTMStep",
     "GRUStep",
     "sigmoid_",
+    "gates_",
     "STEPS",
 ]
 
 
+def gates_(a: Array, sigmoid_rows: int) -> Array:
+    """Gate nonlinearities in place from one exponential: the logistic function
+    on the first ``sigmoid_rows`` rows of ``a``, tanh on the rest.
+
+    ``s(x) = 1 / (1 + exp(-x))`` and ``tanh(x) = 2 s(2x) - 1``, so a single
+    ``exp`` call covers every gate of an LSTM step (NumPy's ``exp`` costs about
+    half its ``tanh``, and the transcendental calls are most of a step's
+    element-wise work). A large negative argument overflows ``exp`` to inf and
+    ``1 / inf = 0`` is the right limit, so that warning is silenced.
+    """
+    s, g = a[:sigmoid_rows], a[sigmoid_rows:]
+    np.negative(s, out=s)
+    g *= -2.0
+    with np.errstate(over="ignore"):
+        np.exp(a, out=a)
+    a += 1.0
+    np.reciprocal(a, out=a)
+    g *= 2.0
+    g -= 1.0
+    return a
+
+
 def sigmoid_(x: Array) -> Array:
-    """The logistic function in place, as ``0.5 * (1 + tanh(x / 2))`` (never
-    overflows, one transcendental call)."""
-    x *= 0.5
-    np.tanh(x, out=x)
-    x *= 0.5
-    x += 0.5
-    return x
+    """The logistic function in place (see :func:`gates_`)."""
+    return gates_(x, x.shape[0])
 
 
 class GateProjection(ParamOperation):
@@ -249,8 +267,7 @@ class LSTMStep(_Step):
         a = self.A[t]
         np.matmul(self.W_h, h, out=a)
         a += z
-        sigmoid_(a[: 3 * H])  # the three sigmoid gates: one contiguous block
-        np.tanh(a[3 * H :], out=a[3 * H :])
+        gates_(a, 3 * H)  # sigmoid on i, f, o and tanh on g: one exp call
         i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
         c_out, tc = self.C[t + 1], self.TC[t]
         np.multiply(f, c, out=c_out)
