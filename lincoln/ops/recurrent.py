@@ -140,6 +140,9 @@ class _Step(StepOperation):
     Attributes:
         Hb: the states batch-major, ``Hb[t]`` going into step ``t`` and
             ``Hb[t + 1]`` coming out, ``(steps + 1, batch, hidden)``.
+        dZ: the gradients with respect to ``z``, step by step ``(steps, gates *
+            hidden, batch)``: step ``t``'s backward writes ``dZ[t]`` in place
+            and returns it.
     """
 
     gates = 1
@@ -171,8 +174,8 @@ class _Step(StepOperation):
         self.H = np.zeros((steps + 1, H, batch), dtype=dt)  # states, feature-major
         self.Hb = np.zeros((steps + 1, batch, H), dtype=dt)  # the same, batch-major
         self.A = np.empty((steps, G, batch), dtype=dt)  # activated gates
-        self.dZ = np.empty((G, steps, batch), dtype=dt)  # gradients of z, all steps
-        self._d = np.empty((G, batch), dtype=dt)
+        self.dZ = np.empty((steps, G, batch), dtype=dt)  # gradients of z, per step
+        self._dZ_gates = np.empty((G, steps, batch), dtype=dt)  # gate-major copy
         self._tmp = np.empty((H, batch), dtype=dt)
         self._allocate(steps, batch)
 
@@ -192,16 +195,19 @@ class _Step(StepOperation):
     def _give(self, t: int) -> Array:
         return self.H[t + 1]
 
-    def _record(self, t: int, d: Array) -> Array:
-        """Keep the gate gradients of step ``t`` for the weights' gradients."""
-        self.dZ[:, t] = d
-        return self.dZ[:, t]
-
     def z_grads(self) -> Array:
         """The gradients with respect to ``z`` of every step of the last backward
-        pass, ``(gates * hidden, steps, batch)`` (each step's ``backward``
-        returned its slice)."""
-        return self.dZ
+        pass, gate-major ``(gates * hidden, steps, batch)`` as the projection
+        made ``z`` (each step's ``backward`` returned its slice); valid after
+        :meth:`finish_backward`."""
+        return self._dZ_gates
+
+    def _gate_major(self) -> Array:
+        """``dZ`` copied gate-major, ``(gates * hidden, steps * batch)``: the
+        left operand of the weight gradients' products. One copy after the
+        sequence costs less than a strided write at every step."""
+        np.copyto(self._dZ_gates, self.dZ.transpose(1, 0, 2))
+        return self._dZ_gates.reshape(self._dZ_gates.shape[0], -1)
 
     def hidden_states(self) -> Array:
         """The output of every step, batch-major ``(steps, batch, hidden)``."""
@@ -210,7 +216,7 @@ class _Step(StepOperation):
 
     def _param_grads(self) -> list[Array]:
         T, B, H = self.Hb.shape[0] - 1, self.Hb.shape[1], self.hidden
-        return [self.dZ.reshape(-1, T * B) @ self.Hb[:T].reshape(T * B, H)]
+        return [self._gate_major() @ self.Hb[:T].reshape(T * B, H)]
 
     def get_config(self) -> dict[str, Any]:
         return {"hidden": self.hidden}
@@ -234,11 +240,11 @@ class RNNStep(_Step):
 
     def _input_grads(self, t: int, *output_grads: Array) -> tuple[Array, ...]:
         (dh,) = output_grads
-        h, d = self.H[t + 1], self._d
+        h, d = self.H[t + 1], self.dZ[t]
         np.multiply(h, h, out=d)
         np.subtract(1.0, d, out=d)
         d *= dh  # d tanh(a)/da = 1 - tanh(a)^2, from the cached output
-        return self._record(t, d), self.W_h.T @ d
+        return d, self.W_h.T @ d
 
 
 class LSTMStep(_Step):
@@ -279,7 +285,7 @@ class LSTMStep(_Step):
 
     def _input_grads(self, t: int, *output_grads: Array) -> tuple[Array, ...]:
         dh, dc_in = output_grads
-        H, a, d, tc = self.hidden, self.A[t], self._d, self.TC[t]
+        H, a, d, tc = self.hidden, self.A[t], self.dZ[t], self.TC[t]
         i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
         dc = self._tmp  # dc = dc_in + dh * o * (1 - tanh(c)^2)
         np.multiply(tc, tc, out=dc)
@@ -302,7 +308,7 @@ class LSTMStep(_Step):
         np.multiply(g, g, out=sg)
         np.subtract(1.0, sg, out=sg)
         dg *= sg
-        return self._record(t, d), self.W_h.T @ d, dc_prev
+        return d, self.W_h.T @ d, dc_prev
 
 
 class GRUStep(_Step):
@@ -346,7 +352,7 @@ class GRUStep(_Step):
 
     def _input_grads(self, t: int, *output_grads: Array) -> tuple[Array, ...]:
         (dh,) = output_grads
-        H, W, a, d, tmp = self.hidden, self.W_h, self.A[t], self._d, self._tmp
+        H, W, a, d, tmp = self.hidden, self.W_h, self.A[t], self.dZ[t], self._tmp
         r, u, n, h = a[:H], a[H : 2 * H], a[2 * H :], self.H[t]
         dr, du, dn = d[:H], d[H : 2 * H], d[2 * H :]
         np.subtract(h, n, out=du)
@@ -366,11 +372,11 @@ class GRUStep(_Step):
         sd *= a[: 2 * H]
         d[: 2 * H] *= sd
         dh_prev += W[: 2 * H].T @ d[: 2 * H]
-        return self._record(t, d), dh_prev
+        return d, dh_prev
 
     def _param_grads(self) -> list[Array]:
         T, B, H = self.Hb.shape[0] - 1, self.Hb.shape[1], self.hidden
-        dZ = self.dZ.reshape(3 * H, T * B)
+        dZ = self._gate_major()
         grad = np.empty_like(self.W_h)
         grad[: 2 * H] = dZ[: 2 * H] @ self.Hb[:T].reshape(T * B, H)
         grad[2 * H :] = dZ[2 * H :] @ self.RHb.reshape(T * B, H)
