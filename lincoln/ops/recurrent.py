@@ -48,6 +48,7 @@ __all__ = [
     "GRUStep",
     "sigmoid_",
     "gates_",
+    "tanh_into",
     "STEPS",
 ]
 
@@ -72,6 +73,18 @@ def gates_(a: Array, sigmoid_rows: int) -> Array:
     g *= 2.0
     g -= 1.0
     return a
+
+
+def tanh_into(x: Array, out: Array) -> Array:
+    """``tanh(x)`` written into ``out``, as ``2 s(2x) - 1`` from one ``exp``
+    call (see :func:`gates_`)."""
+    np.multiply(x, -2.0, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1.0
+    np.divide(2.0, out, out=out)
+    out -= 1.0
+    return out
 
 
 def sigmoid_(x: Array) -> Array:
@@ -279,7 +292,7 @@ class LSTMStep(_Step):
         np.multiply(f, c, out=c_out)
         np.multiply(i, g, out=tc)
         c_out += tc
-        np.tanh(c_out, out=tc)
+        tanh_into(c_out, tc)
         np.multiply(o, tc, out=self.H[t + 1])
         return self._give(t), c_out
 
