@@ -13,9 +13,11 @@ batch-major array is strided, and NumPy is two to three times slower on those),
 and the recurrent product ``W_h h`` has the shape BLAS runs fastest here. The
 weights are stored in that orientation: ``W_x`` is ``(gates * hidden,
 features)`` and ``W_h`` is ``(gates * hidden, hidden)``. Per-step values live
-in buffers allocated once per sequence shape; the recurrent weight's gradient,
-a sum over the steps, is taken after the sequence with one product of all the
-gate gradients and the states.
+in buffers allocated once per sequence shape; each step's backward writes its
+gate gradients in place into a time-major buffer, and the recurrent weight's
+gradient, a sum over the steps, is taken after the sequence with one product of
+all the gate gradients (copied gate-major once) and the states. The gate
+nonlinearities of a step come from one ``exp`` call (:func:`gates_`).
 
 The math (``*`` is element-wise, ``s`` the logistic function):
 
