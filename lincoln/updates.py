@@ -65,14 +65,26 @@ def adam_update(
     beta2: float,
     eps: float,
 ) -> None:
-    """Adam (Kingma & Ba, 2015) with bias correction; ``step`` counts from 1."""
+    """Adam (Kingma & Ba, 2015) with bias correction; ``step`` counts from 1.
+
+    ``param -= lr m_hat / (sqrt(v_hat) + eps)``, computed in two scratch arrays
+    rather than one temporary per operation.
+    """
     m *= beta1
-    m += (1.0 - beta1) * grad
+    a = np.multiply(grad, 1.0 - beta1)
+    m += a
     v *= beta2
-    v += (1.0 - beta2) * grad * grad
+    b = np.multiply(grad, 1.0 - beta2)
+    b *= grad
+    v += b
     m_hat_scale = 1.0 / (1.0 - beta1**step)
     v_hat_scale = 1.0 / (1.0 - beta2**step)
-    param -= (lr * m_hat_scale) * m / (np.sqrt(v * v_hat_scale) + eps)
+    np.multiply(v, v_hat_scale, out=b)
+    np.sqrt(b, out=b)
+    b += eps
+    np.multiply(m, lr * m_hat_scale, out=a)
+    a /= b
+    param -= a
 
 
 def clip_by_value(grads: list[Array], limit: float) -> list[Array]:

@@ -38,6 +38,26 @@ def test_table_gradient_with_repeated_ids(rng: np.random.Generator) -> None:
     assert np.array_equal(op.param_grad[3], np.zeros(3))  # an id never seen
 
 
+def test_table_gradient_matches_add_at(rng: np.random.Generator) -> None:
+    # the sorted accumulation against the plain definition: add each row at its id
+    W = rng.standard_normal((9, 4))
+    ids = rng.integers(0, 9, (5, 7))
+    g = rng.standard_normal((5, 7, 4))
+    op = EmbeddingLookup(W)
+    op.forward(ids)
+    op.backward(g)
+    expected = np.zeros_like(W)
+    np.add.at(expected, ids.reshape(-1), g.reshape(-1, 4))
+    assert np.allclose(op.param_grad, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_table_gradient_of_no_ids() -> None:
+    op = EmbeddingLookup(np.ones((3, 2)))
+    assert op.forward(np.zeros((0, 4), dtype=int)).shape == (0, 4, 2)
+    op.backward(np.zeros((0, 4, 2)))
+    assert np.array_equal(op.param_grad, np.zeros((3, 2)))
+
+
 def test_network_keeps_integer_ids(rng: np.random.Generator) -> None:
     seen = []
 

@@ -210,12 +210,14 @@ class Recurrent(Layer):
         grads: list[Array] = [
             np.zeros((self.neurons, batch), self.dtype) for _ in range(self.num_states)
         ]
+        if self.return_sequences:  # feature-major, one contiguous slice per step
+            d_out = np.ascontiguousarray(output_grad.transpose(1, 2, 0))
+        else:
+            grads[0] += output_grad.T
         for t in reversed(range(steps)):
             # grads[0] is a new array from each step: safe to add into
             if self.return_sequences:
-                grads[0] += output_grad[:, t].T
-            elif t == steps - 1:
-                grads[0] += output_grad.T
+                grads[0] += d_out[t]
             _, *grads = self.step.backward(t, *grads)
         self.state_grads = tuple(g.T for g in grads)
         step_grads = self.step.finish_backward()

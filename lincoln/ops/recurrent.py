@@ -13,9 +13,11 @@ batch-major array is strided, and NumPy is two to three times slower on those),
 and the recurrent product ``W_h h`` has the shape BLAS runs fastest here. The
 weights are stored in that orientation: ``W_x`` is ``(gates * hidden,
 features)`` and ``W_h`` is ``(gates * hidden, hidden)``. Per-step values live
-in buffers allocated once per sequence shape; the recurrent weight's gradient,
-a sum over the steps, is taken after the sequence with one product of all the
-gate gradients and the states.
+in buffers allocated once per sequence shape; each step's backward writes its
+gate gradients in place into a time-major buffer, and the recurrent weight's
+gradient, a sum over the steps, is taken after the sequence with one product of
+all the gate gradients (copied gate-major once) and the states. The gate
+nonlinearities of a step come from one ``exp`` call (:func:`gates_`).
 
 The math (``*`` is element-wise, ``s`` the logistic function):
 
@@ -47,18 +49,49 @@ __all__ = [
     "LSTMStep",
     "GRUStep",
     "sigmoid_",
+    "gates_",
+    "tanh_into",
     "STEPS",
 ]
 
 
+def gates_(a: Array, sigmoid_rows: int) -> Array:
+    """Gate nonlinearities in place from one exponential: the logistic function
+    on the first ``sigmoid_rows`` rows of ``a``, tanh on the rest.
+
+    ``s(x) = 1 / (1 + exp(-x))`` and ``tanh(x) = 2 s(2x) - 1``, so a single
+    ``exp`` call covers every gate of an LSTM step (NumPy's ``exp`` costs about
+    half its ``tanh``, and the transcendental calls are most of a step's
+    element-wise work). A large negative argument overflows ``exp`` to inf and
+    ``1 / inf = 0`` is the right limit, so that warning is silenced.
+    """
+    s, g = a[:sigmoid_rows], a[sigmoid_rows:]
+    np.negative(s, out=s)
+    g *= -2.0
+    with np.errstate(over="ignore"):
+        np.exp(a, out=a)
+    a += 1.0
+    np.reciprocal(a, out=a)
+    g *= 2.0
+    g -= 1.0
+    return a
+
+
+def tanh_into(x: Array, out: Array) -> Array:
+    """``tanh(x)`` written into ``out``, as ``2 s(2x) - 1`` from one ``exp``
+    call (see :func:`gates_`)."""
+    np.multiply(x, -2.0, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1.0
+    np.divide(2.0, out, out=out)
+    out -= 1.0
+    return out
+
+
 def sigmoid_(x: Array) -> Array:
-    """The logistic function in place, as ``0.5 * (1 + tanh(x / 2))`` (never
-    overflows, one transcendental call)."""
-    x *= 0.5
-    np.tanh(x, out=x)
-    x *= 0.5
-    x += 0.5
-    return x
+    """The logistic function in place (see :func:`gates_`)."""
+    return gates_(x, x.shape[0])
 
 
 class GateProjection(ParamOperation):
@@ -122,6 +155,9 @@ class _Step(StepOperation):
     Attributes:
         Hb: the states batch-major, ``Hb[t]`` going into step ``t`` and
             ``Hb[t + 1]`` coming out, ``(steps + 1, batch, hidden)``.
+        dZ: the gradients with respect to ``z``, step by step ``(steps, gates *
+            hidden, batch)``: step ``t``'s backward writes ``dZ[t]`` in place
+            and returns it.
     """
 
     gates = 1
@@ -153,8 +189,8 @@ class _Step(StepOperation):
         self.H = np.zeros((steps + 1, H, batch), dtype=dt)  # states, feature-major
         self.Hb = np.zeros((steps + 1, batch, H), dtype=dt)  # the same, batch-major
         self.A = np.empty((steps, G, batch), dtype=dt)  # activated gates
-        self.dZ = np.empty((G, steps, batch), dtype=dt)  # gradients of z, all steps
-        self._d = np.empty((G, batch), dtype=dt)
+        self.dZ = np.empty((steps, G, batch), dtype=dt)  # gradients of z, per step
+        self._dZ_gates = np.empty((G, steps, batch), dtype=dt)  # gate-major copy
         self._tmp = np.empty((H, batch), dtype=dt)
         self._allocate(steps, batch)
 
@@ -174,16 +210,19 @@ class _Step(StepOperation):
     def _give(self, t: int) -> Array:
         return self.H[t + 1]
 
-    def _record(self, t: int, d: Array) -> Array:
-        """Keep the gate gradients of step ``t`` for the weights' gradients."""
-        self.dZ[:, t] = d
-        return self.dZ[:, t]
-
     def z_grads(self) -> Array:
         """The gradients with respect to ``z`` of every step of the last backward
-        pass, ``(gates * hidden, steps, batch)`` (each step's ``backward``
-        returned its slice)."""
-        return self.dZ
+        pass, gate-major ``(gates * hidden, steps, batch)`` as the projection
+        made ``z`` (each step's ``backward`` returned its slice); valid after
+        :meth:`finish_backward`."""
+        return self._dZ_gates
+
+    def _gate_major(self) -> Array:
+        """``dZ`` copied gate-major, ``(gates * hidden, steps * batch)``: the
+        left operand of the weight gradients' products. One copy after the
+        sequence costs less than a strided write at every step."""
+        np.copyto(self._dZ_gates, self.dZ.transpose(1, 0, 2))
+        return self._dZ_gates.reshape(self._dZ_gates.shape[0], -1)
 
     def hidden_states(self) -> Array:
         """The output of every step, batch-major ``(steps, batch, hidden)``."""
@@ -192,7 +231,7 @@ class _Step(StepOperation):
 
     def _param_grads(self) -> list[Array]:
         T, B, H = self.Hb.shape[0] - 1, self.Hb.shape[1], self.hidden
-        return [self.dZ.reshape(-1, T * B) @ self.Hb[:T].reshape(T * B, H)]
+        return [self._gate_major() @ self.Hb[:T].reshape(T * B, H)]
 
     def get_config(self) -> dict[str, Any]:
         return {"hidden": self.hidden}
@@ -216,11 +255,11 @@ class RNNStep(_Step):
 
     def _input_grads(self, t: int, *output_grads: Array) -> tuple[Array, ...]:
         (dh,) = output_grads
-        h, d = self.H[t + 1], self._d
+        h, d = self.H[t + 1], self.dZ[t]
         np.multiply(h, h, out=d)
         np.subtract(1.0, d, out=d)
         d *= dh  # d tanh(a)/da = 1 - tanh(a)^2, from the cached output
-        return self._record(t, d), self.W_h.T @ d
+        return d, self.W_h.T @ d
 
 
 class LSTMStep(_Step):
@@ -249,20 +288,19 @@ class LSTMStep(_Step):
         a = self.A[t]
         np.matmul(self.W_h, h, out=a)
         a += z
-        sigmoid_(a[: 3 * H])  # the three sigmoid gates: one contiguous block
-        np.tanh(a[3 * H :], out=a[3 * H :])
+        gates_(a, 3 * H)  # sigmoid on i, f, o and tanh on g: one exp call
         i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
         c_out, tc = self.C[t + 1], self.TC[t]
         np.multiply(f, c, out=c_out)
         np.multiply(i, g, out=tc)
         c_out += tc
-        np.tanh(c_out, out=tc)
+        tanh_into(c_out, tc)
         np.multiply(o, tc, out=self.H[t + 1])
         return self._give(t), c_out
 
     def _input_grads(self, t: int, *output_grads: Array) -> tuple[Array, ...]:
         dh, dc_in = output_grads
-        H, a, d, tc = self.hidden, self.A[t], self._d, self.TC[t]
+        H, a, d, tc = self.hidden, self.A[t], self.dZ[t], self.TC[t]
         i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
         dc = self._tmp  # dc = dc_in + dh * o * (1 - tanh(c)^2)
         np.multiply(tc, tc, out=dc)
@@ -285,7 +323,7 @@ class LSTMStep(_Step):
         np.multiply(g, g, out=sg)
         np.subtract(1.0, sg, out=sg)
         dg *= sg
-        return self._record(t, d), self.W_h.T @ d, dc_prev
+        return d, self.W_h.T @ d, dc_prev
 
 
 class GRUStep(_Step):
@@ -329,7 +367,7 @@ class GRUStep(_Step):
 
     def _input_grads(self, t: int, *output_grads: Array) -> tuple[Array, ...]:
         (dh,) = output_grads
-        H, W, a, d, tmp = self.hidden, self.W_h, self.A[t], self._d, self._tmp
+        H, W, a, d, tmp = self.hidden, self.W_h, self.A[t], self.dZ[t], self._tmp
         r, u, n, h = a[:H], a[H : 2 * H], a[2 * H :], self.H[t]
         dr, du, dn = d[:H], d[H : 2 * H], d[2 * H :]
         np.subtract(h, n, out=du)
@@ -349,11 +387,11 @@ class GRUStep(_Step):
         sd *= a[: 2 * H]
         d[: 2 * H] *= sd
         dh_prev += W[: 2 * H].T @ d[: 2 * H]
-        return self._record(t, d), dh_prev
+        return d, dh_prev
 
     def _param_grads(self) -> list[Array]:
         T, B, H = self.Hb.shape[0] - 1, self.Hb.shape[1], self.hidden
-        dZ = self.dZ.reshape(3 * H, T * B)
+        dZ = self._gate_major()
         grad = np.empty_like(self.W_h)
         grad[: 2 * H] = dZ[: 2 * H] @ self.Hb[:T].reshape(T * B, H)
         grad[2 * H :] = dZ[2 * H :] @ self.RHb.reshape(T * B, H)
