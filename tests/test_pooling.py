@@ -134,3 +134,28 @@ def test_maxpool_reuses_its_arrays_only_after_backward(rng):
     dx3 = op.backward(np.ones((2, 3, 2, 3)))
     assert dx3[:, :, 4].max() == dx3[:, :, :, 6].max() == 0.0
     assert dx3.sum() == 2 * 3 * 2 * 3
+
+
+def naive_max_route(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """2x2, stride 2: each window's gradient to its first maximum, row-major."""
+    dx = np.zeros_like(x)
+    n, c, out_h, out_w = g.shape
+    for s, ch, i, j in itertools.product(
+        range(n), range(c), range(out_h), range(out_w)
+    ):
+        window = x[s, ch, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
+        di, dj = np.unravel_index(np.argmax(window), (2, 2))  # first maximum
+        dx[s, ch, 2 * i + di, 2 * j + dj] = g[s, ch, i, j]
+    return dx
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 6, 8), (3, 2, 7, 5), (2, 1, 5, 6)])
+def test_2x2_maxpool_routes_ties_and_odd_edges_like_a_loop(shape, rng):
+    # values in {0, 1, 2} make ties in most windows; an odd last row or column
+    # is in no window and gets no gradient, also when the op reuses its buffers
+    op = MaxPool2DOp(2)
+    for _ in range(2):
+        x = rng.integers(0, 3, shape).astype(float)
+        out = op.forward(x)
+        g = rng.standard_normal(out.shape)
+        np.testing.assert_array_equal(op.backward(g), naive_max_route(x, g))

@@ -7,6 +7,9 @@ a whole window at the bottom/right are dropped, as in every library). For the
 usual non-overlapping windows that view is just the input reshaped. Forward and
 backward loop over the ``pool_size ** 2`` taps inside a window, never over
 pixels or samples: each tap is one strided slice ``windows[..., i, j]``.
+The usual 2x2 max pooling with stride 2 is done in pairs: the maximum of each
+row of a window, then of the two rows, and the gradient is routed back by
+three comparisons of those (see ``MaxPool2DOp._route_pairwise``).
 """
 
 from __future__ import annotations
@@ -125,10 +128,9 @@ class MaxPool2DOp(_Pool2DOp):
         return out
 
     def _in_pairs(self) -> bool:
-        """True for 2x2 windows with stride 2 on an even-sized input: the windows
-        tile the input and each maximum is a maximum of two pairs."""
-        h, w = self.input_.shape[2:]
-        return self.pool_size == self.stride == 2 and h % 2 == 0 and w % 2 == 0
+        """True for 2x2 windows with stride 2: they do not overlap, and each
+        maximum is a maximum of two pairs."""
+        return self.pool_size == self.stride == 2
 
     def _input_grad(self, output_grad: Array) -> Array:
         dx = self._buffers.take("grad", self.input_.shape, output_grad.dtype)
@@ -150,7 +152,14 @@ class MaxPool2DOp(_Pool2DOp):
         top, bottom = self._rows
         wins = self._buffers.take("wins", top.shape, bool)
 
+        h, w = dx.shape[2:]
+
         def route(n: slice) -> None:
+            # an odd last row or column is in no window: its gradient is zero
+            if h % 2:
+                dx[n, :, -1, :] = 0
+            if w % 2:
+                dx[n, :, :, -1] = 0
             np.greater_equal(top[n], bottom[n], out=wins[n])
             g_top = np.multiply(output_grad[n], wins[n], out=top[n])  # rows done
             g_bottom = np.subtract(output_grad[n], g_top, out=bottom[n])
