@@ -14,33 +14,39 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .base import Array
-from .errors import ConfigError, ShapeError, check_seed
+from .errors import ConfigError, ShapeError, check_real, check_seed
 
 __all__ = ["Augment"]
 
 
 class Augment:
-    """Random shifts (zero fill) and horizontal flips of NCHW image batches.
+    """Random shifts (blank fill) and horizontal flips of NCHW image batches.
 
     Each image is translated by its own ``(dy, dx)``, both drawn uniformly from
-    ``-shift..shift``; the pixels shifted in are zero and those shifted out are
-    lost. With ``flip``, each image is also mirrored left-right with probability
-    1/2. The input batch is never modified: a new array is returned.
+    ``-shift..shift``; the pixels shifted in take the value ``fill`` and those
+    shifted out are lost. With ``flip``, each image is also mirrored left-right
+    with probability 1/2. The input batch is never modified: a new array is
+    returned.
 
     Args:
         shift: the largest translation, in pixels, along each axis (0: none).
         flip: mirror half of the images left-right (for data with no
             left-right meaning, such as clothes; not for digits or text).
         seed: seeds the generator (None: fresh randomness).
+        fill: the value of the pixels shifted in: that of a blank (background)
+            pixel as the images are prepared. It is 0 for raw or scaled images,
+            but ``-mean / std`` for standardized ones, where a 0 would be a
+            grey frame that test images never have.
 
     Raises:
-        ConfigError: a negative or non-integer ``shift``, a non-bool ``flip``, or
-            a bad ``seed``.
+        ConfigError: a negative or non-integer ``shift``, a non-bool ``flip``, a
+            bad ``seed``, or a ``fill`` that is not a finite number.
 
     Shape:
         ``(batch, channels, height, width)`` -> the same shape and dtype.
@@ -51,7 +57,13 @@ class Augment:
         [[0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     """
 
-    def __init__(self, shift: int = 0, flip: bool = False, seed: int | None = None):
+    def __init__(
+        self,
+        shift: int = 0,
+        flip: bool = False,
+        seed: int | None = None,
+        fill: float = 0.0,
+    ):
         integer = isinstance(shift, (int, np.integer)) and not isinstance(shift, bool)
         if not integer or shift < 0:
             raise ConfigError(
@@ -63,6 +75,13 @@ class Augment:
         self.shift = int(shift)
         self.flip = bool(flip)
         self.seed = check_seed("Augment", seed)
+        self.fill = check_real(
+            "Augment",
+            "fill",
+            fill,
+            low=-math.inf,
+            requirement="must be a finite number",
+        )
         self.rng = np.random.default_rng(self.seed)
 
     def __call__(self, images: Array) -> Array:
@@ -85,12 +104,12 @@ class Augment:
         k = self.shift
         if k == 0:
             return out
-        shifted = np.zeros_like(out)
+        shifted = np.full_like(out, self.fill)
         moves = self.rng.integers(-k, k + 1, size=(n, 2))
         # one slice copy per distinct shift (at most (2k + 1)^2), not per image
         for dy, dx in np.unique(moves, axis=0):
             if abs(dy) >= h or abs(dx) >= w:
-                continue  # shifted out entirely: the image stays zero
+                continue  # shifted out entirely: the image is all fill
             rows = np.flatnonzero((moves[:, 0] == dy) & (moves[:, 1] == dx))
             dst_y, src_y = _span(int(dy), h)
             dst_x, src_x = _span(int(dx), w)
@@ -98,10 +117,18 @@ class Augment:
         return shifted
 
     def get_config(self) -> dict[str, Any]:
-        return {"shift": self.shift, "flip": self.flip, "seed": self.seed}
+        return {
+            "shift": self.shift,
+            "flip": self.flip,
+            "seed": self.seed,
+            "fill": self.fill,
+        }
 
     def __repr__(self) -> str:
-        return f"Augment(shift={self.shift}, flip={self.flip}, seed={self.seed})"
+        return (
+            f"Augment(shift={self.shift}, flip={self.flip}, seed={self.seed}, "
+            f"fill={self.fill:g})"
+        )
 
 
 def _span(d: int, size: int) -> tuple[slice, slice]:

@@ -24,7 +24,7 @@ Workloads:
     W1  784-89-10, sigmoid, softmax cross-entropy, SGD momentum, batch 60
     W2  784-256-128-10, ReLU, softmax cross-entropy, SGD momentum, batch 128
     W3  conv 1->8 3x3 same + ReLU + flatten + dense 10, batch 32
-    W4  the network of configs/fashion_cnn.toml without dropout: conv 16 3x3 same
+    W4  0.2.0's configs/fashion_cnn.toml without dropout: conv 16 3x3 same
         + ReLU + max-pool 2, conv 32 3x3 same + ReLU + max-pool 2, flatten, dense
         128 ReLU, dense 10; SGD momentum, batch 64, on Fashion-MNIST images
     W5  a character model: Embedding(62, 64) -> LSTM(256) -> Dense(62) over every

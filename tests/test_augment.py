@@ -92,6 +92,20 @@ def test_pixels_are_only_moved_or_zeroed(shift: int, seed: int) -> None:
         assert np.isin(dst[dst != 0], src).all()
 
 
+def test_shifted_in_pixels_take_the_fill_value(rng) -> None:
+    x = images(rng, n=64)
+    out = Augment(shift=2, seed=1, fill=-0.75)(x)
+    filled = out == -0.75
+    # every image moved at least one pixel has a frame of fill, nothing else
+    moved = filled.reshape(len(x), -1).any(axis=1)
+    assert moved.sum() > 50
+    np.testing.assert_array_equal(out == 0, np.zeros_like(filled))
+    assert set(np.unique(out[~filled])) <= set(np.unique(x))
+    # an image whose first row is fill was moved down: that row is all fill
+    down = filled[:, :, 0, :].all(axis=(1, 2))
+    assert down.any() and filled[down, :, 0, :].all()
+
+
 def test_errors() -> None:
     for bad in (-1, 1.5, True, "2"):
         with pytest.raises(ConfigError, match="shift must be a non-negative integer"):
@@ -100,11 +114,15 @@ def test_errors() -> None:
         Augment(flip="yes")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="seed must be a non-negative integer"):
         Augment(seed=-1)
+    for bad_fill in (float("nan"), float("inf"), "0", None, True):
+        with pytest.raises(ConfigError, match="fill must be a finite number"):
+            Augment(fill=bad_fill)  # type: ignore[arg-type]
     with pytest.raises(ShapeError, match=r"Augment: images must have shape"):
         Augment(shift=1)(np.zeros((4, 28, 28)))
 
 
 def test_repr_and_config() -> None:
     a = Augment(shift=2, flip=True, seed=0)
-    assert repr(a) == "Augment(shift=2, flip=True, seed=0)"
-    assert a.get_config() == {"shift": 2, "flip": True, "seed": 0}
+    assert repr(a) == "Augment(shift=2, flip=True, seed=0, fill=0)"
+    assert a.get_config() == {"shift": 2, "flip": True, "seed": 0, "fill": 0.0}
+    assert Augment(fill=-0.5).get_config()["fill"] == -0.5

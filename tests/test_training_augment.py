@@ -142,9 +142,45 @@ def test_config_shift_and_flip_become_a_seeded_augment(tmp_path: Path) -> None:
     exp = cfg.load_config(_write(tmp_path, "image", "shift = 2\nflip = true"))
     augment = cfg.fit_options(exp)["augment"]
     assert isinstance(augment, Augment)
-    assert augment.get_config() == {"shift": 2, "flip": True, "seed": 4}
+    assert augment.get_config() == {"shift": 2, "flip": True, "seed": 4, "fill": 0}
     exp = cfg.load_config(_write(tmp_path, "image", ""))
     assert "augment" not in cfg.fit_options(exp)
+
+
+def test_config_shift_brings_in_blank_pixels_as_prepared(tmp_path: Path) -> None:
+    """Standardized images have a background of -mean/std, not 0: a shift must
+    bring in that value, or training images get grey frames that no
+    validation or test image has."""
+    exp = cfg.load_config(_write(tmp_path, "image", 'shift = 1\npreprocess = "global"'))
+    X_train, _, X_test, _, scaler = cfg.load_data_and_scaler(exp)
+    blank = X_test[:, 0, 0, 0].min()  # the digits' corner pixel is a raw 0
+    assert blank < -0.5
+    augment = cfg.fit_options(exp, scaler)["augment"]
+    assert augment.fill == pytest.approx(blank, abs=1e-6)
+    out = augment(X_train[:50])
+    assert out.min() >= blank - 1e-6  # no frame of any other value
+    assert np.count_nonzero(np.isclose(out, blank)) > np.count_nonzero(
+        np.isclose(X_train[:50], blank)
+    )
+
+
+def test_run_experiment_fills_shifts_with_the_prepared_blank(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = cfg.load_config(_write(tmp_path, "image", 'shift = 1\npreprocess = "global"'))
+    fills: list[float] = []
+    call = Augment.__call__
+
+    def spy(self: Augment, images: np.ndarray) -> np.ndarray:
+        fills.append(self.fill)
+        return call(self, images)
+
+    monkeypatch.setattr(Augment, "__call__", spy)
+    cfg.run_experiment(exp, verbose=False, progress=False)
+    _, _, X_test, _ = cfg.load_data(exp)
+    blank = float(X_test[:, 0, 0, 0].min())
+    assert blank < -0.5 and fills
+    assert fills == pytest.approx([blank] * len(fills), abs=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ __all__ = [
     "build_network",
     "build_optimizer",
     "fit_options",
+    "blank_pixel",
     "trainer_options",
     "data_input_shape",
     "load_data",
@@ -110,10 +111,16 @@ def build_optimizer(exp: Experiment) -> Optimizer:
         return get_optimizer(dict(spec))
 
 
-def fit_options(exp: Experiment) -> dict[str, Any]:
+def fit_options(exp: Experiment, scaler: Standardizer | None = None) -> dict[str, Any]:
     """Keyword arguments for :meth:`~lincoln.train.Trainer.fit` from ``[trainer]``
     (``fit`` checks them; :func:`~lincoln.config.run_experiment` names the file),
     and ``augment`` from ``[data]`` shift and flip (seeded by ``[trainer]`` seed).
+
+    Args:
+        exp: the experiment.
+        scaler: what prepared the images (:func:`load_data_and_scaler`); the
+            pixels a shift brings in are a raw 0, a blank pixel, as it prepares
+            it (None: the images are raw, and the fill is 0).
     """
     options = dict(exp.config.get("trainer", {}))
     options.pop("threads", None)  # the Trainer's (trainer_options)
@@ -123,9 +130,18 @@ def fit_options(exp: Experiment) -> dict[str, Any]:
             seed = check_seed("fit", options.get("seed", 1))
         with exp.at("data.shift"):  # flip is checked by the reader
             options["augment"] = Augment(
-                data.get("shift", 0), data.get("flip", False), seed=seed
+                data.get("shift", 0),
+                data.get("flip", False),
+                seed=seed,
+                fill=0.0 if scaler is None else blank_pixel(scaler),
             )
     return options
+
+
+def blank_pixel(scaler: Standardizer) -> float:
+    """The value a raw 0 (the background of MNIST-like images) has once
+    ``scaler`` prepares it: ``-mean / std`` for standardized images."""
+    return float(scaler.transform(np.zeros((1, 1)), np.float64).ravel()[0])
 
 
 def trainer_options(exp: Experiment) -> dict[str, Any]:

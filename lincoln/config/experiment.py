@@ -62,7 +62,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "(needed by mean squared error)",
         "limit_train": "use only the first N training samples",
         "limit_test": "use only the first N test samples",
-        "shift": "images only: shift training batches by up to N pixels (zero fill)",
+        "shift": "images only: shift training batches by up to N pixels (blank fill)",
         "flip": "images only: true to mirror half of each training batch left-right",
     },
     "model": {

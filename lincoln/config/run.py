@@ -112,7 +112,7 @@ def run_experiment(
                 verbose=verbose,
                 progress=progress,
                 validation_split=split,
-                **fit_options(exp),
+                **fit_options(exp, scaler),
             )
     except KeyboardInterrupt as exc:  # fit kept the best model and its history:
         if trainer.history is None:  # write the run directory, then stop (130)

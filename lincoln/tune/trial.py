@@ -29,6 +29,7 @@ from ..config import (
     load_config,
     load_data_and_scaler,
 )
+from ..datasets import Standardizer
 from ..errors import ConfigError
 from ..network import NeuralNetwork
 from ..train import History, Trainer
@@ -145,7 +146,7 @@ class Objective:
     ) -> None:
         self.exp, self.space, self.metric = exp, space, metric
         self.folder, self.seed = folder, seed
-        self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._data: dict[str, tuple[np.ndarray, np.ndarray, Standardizer]] = {}
 
     def __call__(self, trial: optuna.Trial) -> float:
         try:
@@ -190,7 +191,7 @@ class Objective:
         held-out share; report each evaluation to ``trial``."""
         net = build_network(exp)
         trainer = Trainer(net, build_optimizer(exp))
-        X_train, y_train = self._training_data(exp, net.dtype)
+        X_train, y_train, scaler = self._training_data(exp, net.dtype)
         pruning = PruningCallback(trial, self.metric)
         with exp.at("trainer"):
             history = trainer.fit(
@@ -200,16 +201,18 @@ class Objective:
                 progress=False,
                 callbacks=[pruning],
                 validation_split=exp.config["data"]["validation_split"],
-                **fit_options(exp),
+                **fit_options(exp, scaler),
             )
         return history, pruning
 
-    def _training_data(self, exp: Experiment, dtype: Any) -> tuple[np.ndarray, ...]:
+    def _training_data(
+        self, exp: Experiment, dtype: Any
+    ) -> tuple[np.ndarray, np.ndarray, Standardizer]:
         # trials that share [data] share the loaded arrays (the last one only)
         key = json.dumps(exp.config["data"], sort_keys=True) + str(np.dtype(dtype))
         if key not in self._data:
-            X_train, y_train, _, _, _ = load_data_and_scaler(exp, dtype)
-            self._data = {key: (X_train, y_train)}
+            X_train, y_train, _, _, scaler = load_data_and_scaler(exp, dtype)
+            self._data = {key: (X_train, y_train, scaler)}
         return self._data[key]
 
     def _record_start(self, trial: optuna.Trial, config: dict[str, Any]) -> None:
