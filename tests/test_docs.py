@@ -301,15 +301,16 @@ def test_the_tutorial_points_to_the_command_line() -> None:
 def test_every_published_figure_keeps_its_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     bench = (DOCS / "benchmarks.md").read_text(encoding="utf-8")
-    assert "python scripts/benchmark.py --reps 9" in readme
-    for figure in ("166,230", "27,585", "0.88", "2.91", "580"):
+    assert "python scripts/benchmark.py --dtype float32 --reps 5" in readme
+    assert "python scripts/benchmark.py --dtype float32 --reps 5" in bench
+    for figure in ("84,931", "2,513", "1,744", "286", "2.19", "0.87", "0.97"):
         assert figure in readme and figure in bench, figure
     for figure, command in (
         ("91.62%", "lincoln train configs/fashion_cnn.toml"),
         ("91.46%", "lincoln train configs/fashion_cnn.toml"),
         ("87.81%", "python scripts/reproduce_book.py"),
         ("87.58%", "python scripts/reproduce_book.py --select-on-test"),
-        ("48,874", "python scripts/benchmark.py --reps 9"),
+        ("37,134", "python scripts/benchmark.py --dtype float32 --reps 5"),
     ):
         assert figure in bench and command.split(" --")[0] in bench, figure
     assert "--select-on-test" in bench
