@@ -202,3 +202,26 @@ def test_two_callers_at_once_each_get_all_their_rows(four_cores, monkeypatch):
         t.join()
     for count in counts:
         np.testing.assert_array_equal(count, np.full(64, 50))
+
+
+def test_ctrl_c_while_waiting_waits_for_the_shares_first(four_cores, monkeypatch):
+    import signal
+    import time
+
+    lincoln_threads(monkeypatch, 2)
+    ended: list[float] = []
+
+    def work(rows: slice) -> None:
+        if rows.start == 0:  # the caller: Ctrl-C comes while it waits
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+        else:
+            time.sleep(0.3)
+            ended.append(time.perf_counter())
+
+    with pytest.raises(KeyboardInterrupt):
+        over_batch(work, 8, size=8 * MIN_WORK_PER_THREAD)
+    raised = time.perf_counter()
+    assert ended and ended[0] <= raised  # the helper's share had ended
+    done = np.zeros(8, dtype=int)
+    over_batch(lambda rows: done.__setitem__(rows, done[rows] + 1), 8, 8 << 18)
+    np.testing.assert_array_equal(done, np.ones(8, dtype=int))

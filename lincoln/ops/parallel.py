@@ -83,8 +83,21 @@ class _Worker:
         self._start.release()
 
     def join(self) -> BaseException | None:
-        """Wait for the share to end; what it raised, if anything."""
-        self._finished.acquire()
+        """Wait for the share to end; what it raised, if anything.
+
+        Raises:
+            KeyboardInterrupt: Ctrl-C came while waiting; it is raised once the
+                share has ended, so that no share is left writing.
+        """
+        interrupted = None
+        while True:
+            try:
+                self._finished.acquire()
+                break
+            except KeyboardInterrupt as error:
+                interrupted = error
+        if interrupted is not None:
+            raise interrupted
         return self._error
 
     def _run(self) -> None:
@@ -100,6 +113,20 @@ class _Worker:
 
 _helpers: list[_Worker] = []  # started when first needed
 _dispatch = threading.Lock()  # one caller shares work at a time
+
+
+def _join_all(helpers: list[_Worker]) -> list[BaseException | None]:
+    """Wait for every helper's share; Ctrl-C is raised after the last one."""
+    errors: list[BaseException | None] = []
+    interrupted = None
+    for helper in helpers:
+        try:
+            errors.append(helper.join())
+        except KeyboardInterrupt as error:
+            interrupted = error
+    if interrupted is not None:
+        raise interrupted
+    return errors
 
 
 def _forget_workers() -> None:
@@ -159,7 +186,7 @@ def over_batch(work: Callable[[slice], object], n: int, size: int) -> None:
             _share(work, slice(bounds[0], bounds[1]))  # the caller's share
         finally:
             # no share may still be writing when this returns or raises
-            errors = [helper.join() for helper in helpers]
+            errors = _join_all(helpers)
     finally:
         _dispatch.release()
     for error in errors:
