@@ -294,3 +294,28 @@ def test_conv_reuses_its_arrays_only_after_backward(rng):
     np.testing.assert_array_equal(dx2, fresh.backward(fresh_bias.backward(g)))
     np.testing.assert_array_equal(op.param_grad, fresh.param_grad)
     assert np.shares_memory(dx1, dx2)  # the gradient's array is reused too
+
+
+@pytest.mark.parametrize(
+    ("kernel", "padding", "size"),
+    [
+        (3, "same", (5, 6)),
+        (1, "valid", (4, 4)),
+        (5, 2, (7, 5)),
+        (4, "same", (6, 5)),
+        (5, "same", (2, 3)),
+        (3, 1, (1, 4)),
+    ],
+)
+def test_col2im_by_shifts_matches_the_general_loop(kernel, padding, size, rng):
+    # stride 1 and an output the size of the input: the fast path, which may
+    # overwrite its columns, against the loop over taps
+    h, w = size
+    c = rng.standard_normal((3, kernel, kernel, 5, h, w))
+    expected = col2im(c, (5, 3, h, w), 1, padding)
+    np.testing.assert_allclose(
+        col2im(c.copy(), (5, 3, h, w), 1, padding, cols_are_scratch=True),
+        expected,
+        rtol=1e-12,
+        atol=1e-12,
+    )

@@ -396,3 +396,77 @@ def test_small_cnn_learns_the_digits():
     )
     accuracy = np.mean(net.predict(X_test).argmax(axis=1) == y_test)
     assert accuracy >= 0.9
+
+
+# -- max pooling takes over a convolution's ReLU -----------------------------------
+
+
+class LoopPool(Layer):
+    """2x2 max pooling as a book-style layer: it never takes over an activation."""
+
+    width_from_input = True
+
+    def _setup_layer(self, input_):
+        from lincoln.pooling import MaxPool2DOp
+
+        self.params, self.operations = [], [MaxPool2DOp(2)]
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        return (c, h // 2, w // 2)
+
+
+def relu_cnn(pool, dtype, activation="relu"):
+    layers = [Conv2D(4, 3, activation=activation, weight_init="he"), pool()]
+    layers += [Conv2D(3, 3, activation=activation, weight_init="he"), pool()]
+    return NeuralNetwork(
+        layers + [Flatten(), Dense(3, "linear")], SoftmaxCrossEntropy(), 3, dtype
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maxpool_applies_the_convolutions_relu_with_the_same_numbers(dtype):
+    # small integers: many ties within windows and many windows with no
+    # positive pixel, where the two orders could route gradients differently
+    rng = np.random.default_rng(4)
+    X = rng.integers(-2, 3, size=(6, 2, 11, 10)).astype(dtype)
+    y = rng.integers(0, 3, size=6)
+    moved, kept = relu_cnn(MaxPool2D, dtype), relu_cnn(LoopPool, dtype)
+    losses = [net.train_batch(X, y) for net in (moved, kept)]
+    ops = [[type(op).__name__ for op in layer.operations] for layer in moved.layers]
+    assert ops[:2] == [["Conv2DOp", "BiasAdd2D"], ["MaxPool2DOp", "ReLU"]]
+    assert isinstance(kept.layers[0].operations[-1], ReLU)
+    assert losses[0] == losses[1]
+    for a, b in zip(moved.param_grads(), kept.param_grads(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(moved.layers[1].output, kept.layers[1].output)
+    np.testing.assert_array_equal(moved.predict(X), kept.predict(X))
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        lambda: Conv2D(2, 3, activation="tanh"),
+        lambda: Conv2D(2, 3, activation="leaky_relu"),
+        lambda: Conv2D(2, 3, activation="relu", dropout=0.5),
+        lambda: AvgPool2D(1),
+    ],
+)
+def test_maxpool_leaves_other_layers_alone(before):
+    net = NeuralNetwork([before(), MaxPool2D(), Flatten(), Dense(2)], seed=0)
+    net.build((1, 6, 6))
+    assert [type(op).__name__ for op in net.layers[1].operations] == ["MaxPool2DOp"]
+
+
+def test_a_relu_moved_to_the_pool_is_still_checked_and_saved(tmp_path):
+    import lincoln
+
+    net = relu_cnn(MaxPool2D, np.float64)
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((4, 2, 8, 8)), rng.integers(0, 3, 4)
+    report = check_network(net, X, y)
+    assert report.passed, report
+    net.save(tmp_path / "m.npz")
+    again = lincoln.load(tmp_path / "m.npz")
+    assert again.layers[0].get_config()["activation"] == "relu"
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))

@@ -65,6 +65,11 @@ class Conv2D(Layer):
         ShapeError: an input that is not 4-D, is too small for the kernel, or
             (once built) has a different shape.
 
+    A ReLU followed, in a network, by a :class:`~lincoln.layers.MaxPool2D`
+    layer is applied by that layer, after the pooling (the same function on a
+    quarter of the values); the convolution's ``output`` is then ``conv(X, W) +
+    B``.
+
     Example:
         >>> from lincoln.activations import Tanh
         >>> layer = Conv2D(16, 5, 0.8, "glorot", Tanh(), True)
@@ -73,6 +78,8 @@ class Conv2D(Layer):
     # its work is shared over the batch between lincoln's threads, with one
     # BLAS thread each (see lincoln.threads.training)
     shares_batch = True
+    # True when the max-pooling layer after it applies its activation
+    activation_moved = False
 
     def __init__(
         self,
@@ -110,7 +117,8 @@ class Conv2D(Layer):
         B = np.zeros((1, out_c, 1, 1), dtype=self.dtype)
         self.params = [W, B]
         self.operations = [Conv2DOp(W, self.stride, self.padding), BiasAdd2D(B)]
-        self.operations.append(self.activation)
+        if not self.activation_moved:
+            self.operations.append(self.activation)
         if self.dropout < 1.0:
             self._dropout.rng = child_generator(rng)
             self.operations.append(self._dropout)

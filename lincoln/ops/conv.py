@@ -190,7 +190,10 @@ class Conv2DOp(ParamOperation):
                 out=dcols_by_sample[:, rows].reshape(-1, width),
             )
             shape = (rows.stop - rows.start, *self.input_.shape[1:])
-            col2im(dcols[:, :, :, rows], shape, self.stride, self.padding, dx[rows])
+            # dcols is scratch, which col2im may overwrite
+            col2im(
+                dcols[:, :, :, rows], shape, self.stride, self.padding, dx[rows], True
+            )
 
         over_batch(backpropagate, n, 2 * dcols.size + product_work(dcols.size * out_c))
         return dx

@@ -243,6 +243,7 @@ def col2im(
     stride: int = 1,
     padding: Padding = "same",
     out: Array | None = None,
+    cols_are_scratch: bool = False,
 ) -> Array:
     """The transpose of :func:`im2col`: add every column entry back onto the
     input pixel it was copied from (entries that read padding are dropped).
@@ -252,14 +253,19 @@ def col2im(
         input_shape: ``(batch, channels, height, width)`` of the image.
         out: an array of ``input_shape`` and ``cols``' dtype to write the
             result into (its contents are overwritten); None for a new one.
+        cols_are_scratch: ``cols`` may be overwritten, which lets a stride-1
+            convolution whose output has the input's size take a faster path
+            (:func:`_col2im_by_shifts`).
 
     Returns:
         ``out``, or a new array of ``input_shape`` and ``cols``' dtype.
     """
     kernel = cols.shape[1]
     h, w = input_shape[2], input_shape[3]
-    _, _, offsets = window_offsets(h, w, kernel, stride, padding)
+    out_h, out_w, offsets = window_offsets(h, w, kernel, stride, padding)
     dx = np.empty(input_shape, dtype=cols.dtype) if out is None else out
+    if cols_are_scratch and stride == 1 and (out_h, out_w) == (h, w):
+        return _col2im_by_shifts(cols, offsets, dx)
     channels_first = dx.transpose(1, 0, 2, 3)  # a view: (C, batch, H, W)
 
     def add(rows: slice) -> None:
@@ -270,6 +276,51 @@ def col2im(
             ]
 
     over_batch(add, input_shape[0], cols.size)
+    return dx
+
+
+def _col2im_by_shifts(cols: Array, offsets: tuple[Offset, ...], dx: Array) -> Array:
+    """col2im when the output grid is the input grid (stride 1, "same" size).
+
+    Then a kernel tap moves every pixel by the same amount: column entry ``(y,
+    x)`` of tap ``(i, j)`` belongs to pixel ``(y + di, x + dj)``, which in the
+    flattened ``batch * H * W`` axis is ``di * W + dj`` further on. So once the
+    entries that read padding are zeroed (those beyond an edge, which would
+    wrap onto the next row or sample), each tap is one addition of two long
+    contiguous slices, instead of thousands of short rows. The sums are made
+    in the tap that does not move (it reads no padding).
+    """
+    c, n, h, w = dx.shape[1], dx.shape[0], dx.shape[2], dx.shape[3]
+
+    def shift(o: Offset) -> int:
+        rows, cols_ = (
+            o.in_rows.start - o.out_rows.start,
+            o.in_cols.start - o.out_cols.start,
+        )
+        return rows * w + cols_
+
+    centre = next(o for o in offsets if shift(o) == 0)
+    moved = [o for o in offsets if shift(o) != 0]
+
+    def add(rows: slice) -> None:
+        for o in moved:  # zero the entries that read padding
+            tap = cols[:, o.i, o.j, rows]
+            tap[:, :, : o.out_rows.start] = 0
+            tap[:, :, o.out_rows.stop :] = 0
+            tap[:, :, :, : o.out_cols.start] = 0
+            tap[:, :, :, o.out_cols.stop :] = 0
+        # (C, k, k, samples * H * W): a view, as a share's samples are contiguous
+        flat = cols[:, :, :, rows].reshape(*cols.shape[:3], -1)
+        total = flat[:, centre.i, centre.j]
+        for o in moved:
+            step = shift(o)
+            if step > 0:
+                total[:, step:] += flat[:, o.i, o.j, :-step]
+            else:
+                total[:, :step] += flat[:, o.i, o.j, -step:]
+        np.copyto(dx[rows].transpose(1, 0, 2, 3), total.reshape(c, -1, h, w))
+
+    over_batch(add, n, cols.size)
     return dx
 
 
