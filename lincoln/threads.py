@@ -160,8 +160,9 @@ def training(threads: int | None, network: Any) -> Iterator[None]:
     BLAS drops to one thread until the block ends: each of lincoln's threads
     then runs its own products, and idle BLAS threads, which keep spinning for
     a while after every product, would take turns on the cores with lincoln's
-    (on 2 cores a small CNN trained at 2,101 samples/s that way and at 2,487
-    with one BLAS thread: ``scripts/bench_threads.py``).
+    (on one 2-core machine a small CNN trained at 2,101 samples/s that way and
+    at 2,487 with one BLAS thread; on a faster one, BLAS's threads alone did
+    as well: ``scripts/bench_threads.py``, docs/benchmarks.md).
 
     Raises:
         ConfigError: ``threads`` is not a positive integer (or None), or is an
