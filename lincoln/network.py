@@ -135,7 +135,7 @@ class NeuralNetwork(LayerBlock):
             layer.seed = int(child.generate_state(1, np.uint32)[0])
             layer.dtype = self.dtype
             _unshare_activation(layer, seen)
-        for before, after in zip(self.layers[:-1], self.layers[1:], strict=True):
+        for before, after in zip([None, *self.layers[:-1]], self.layers, strict=True):
             after.follow(before)
         # nobody reads the gradient with respect to the data: skip computing it
         self.layers[0].needs_input_grad = False

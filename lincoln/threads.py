@@ -162,7 +162,7 @@ def training(threads: int | None, network: Any) -> Iterator[None]:
     a while after every product, would take turns on the cores with lincoln's
     (on one 2-core machine a small CNN trained at 2,101 samples/s that way and
     at 2,487 with one BLAS thread; on a faster one, BLAS's threads alone did
-    as well: ``scripts/bench_threads.py``, docs/benchmarks.md).
+    as well or 4-19% better: ``scripts/bench_threads.py``, docs/benchmarks.md).
 
     Raises:
         ConfigError: ``threads`` is not a positive integer (or None), or is an

@@ -27,6 +27,7 @@ from lincoln.layers import (
 from lincoln.losses import MeanSquaredError, SoftmaxCrossEntropy
 from lincoln.network import NeuralNetwork
 from lincoln.optimizers import SGDMomentum
+from lincoln.pooling import MaxPool2DOp
 from lincoln.train import Trainer
 
 
@@ -401,14 +402,12 @@ def test_small_cnn_learns_the_digits():
 # -- max pooling takes over a convolution's ReLU -----------------------------------
 
 
-class LoopPool(Layer):
+class PlainPool(Layer):
     """2x2 max pooling as a book-style layer: it never takes over an activation."""
 
     width_from_input = True
 
     def _setup_layer(self, input_):
-        from lincoln.pooling import MaxPool2DOp
-
         self.params, self.operations = [], [MaxPool2DOp(2)]
 
     def output_shape(self, input_shape):
@@ -431,7 +430,7 @@ def test_maxpool_applies_the_convolutions_relu_with_the_same_numbers(dtype):
     rng = np.random.default_rng(4)
     X = rng.integers(-2, 3, size=(6, 2, 11, 10)).astype(dtype)
     y = rng.integers(0, 3, size=6)
-    moved, kept = relu_cnn(MaxPool2D, dtype), relu_cnn(LoopPool, dtype)
+    moved, kept = relu_cnn(MaxPool2D, dtype), relu_cnn(PlainPool, dtype)
     losses = [net.train_batch(X, y) for net in (moved, kept)]
     ops = [[type(op).__name__ for op in layer.operations] for layer in moved.layers]
     assert ops[:2] == [["Conv2DOp", "BiasAdd2D"], ["MaxPool2DOp", "ReLU"]]
@@ -470,3 +469,53 @@ def test_a_relu_moved_to_the_pool_is_still_checked_and_saved(tmp_path):
     again = lincoln.load(tmp_path / "m.npz")
     assert again.layers[0].get_config()["activation"] == "relu"
     np.testing.assert_array_equal(again.predict(X), net.predict(X))
+
+
+def pooled_cnn(conv, pool, seed=0):
+    return NeuralNetwork([conv, pool, Flatten(), Dense(2, "linear")], seed=seed)
+
+
+def test_a_built_pool_does_not_take_a_relu(rng):
+    X = rng.standard_normal((3, 1, 6, 6))
+    pool = MaxPool2D()
+    pool.forward(np.zeros((3, 2, 6, 6)))  # built on its own: operations fixed
+    net = pooled_cnn(Conv2D(2, 3, activation="relu"), pool)
+    net.predict(X)
+    assert isinstance(net.layers[0].operations[-1], ReLU)
+    assert net.layers[1].output.min() >= 0
+
+
+def test_a_pool_used_again_gives_the_relu_back(rng):
+    X = rng.standard_normal((3, 1, 6, 6))
+    pool = MaxPool2D()
+    first = pooled_cnn(Conv2D(2, 3, activation="relu"), pool)
+    second = pooled_cnn(Conv2D(2, 3, activation="tanh"), pool)
+    second.predict(X)
+    assert [type(op) for op in pool.operations] == [MaxPool2DOp]
+    assert pool.output.min() < 0  # tanh values, not ReLU'd
+    first.predict(X)
+    assert isinstance(first.layers[0].operations[-1], ReLU)
+    assert first.layers[0].output.min() >= 0
+
+
+@pytest.mark.parametrize("built_first", [False, True])
+def test_a_convolution_used_again_without_pooling_keeps_its_relu(built_first, rng):
+    X = rng.standard_normal((3, 1, 6, 6))
+    conv = Conv2D(2, 3, activation="relu")
+    first = pooled_cnn(conv, MaxPool2D())
+    if built_first:
+        before = first.predict(X)
+    second = NeuralNetwork([conv, Flatten(), Dense(2, "linear")], seed=0)
+    second.predict(X)
+    assert isinstance(conv.operations[-1], ReLU)
+    assert conv.output.min() >= 0
+    if built_first:  # the first network still computes what it did
+        np.testing.assert_array_equal(first.predict(X), before)
+
+
+def test_a_built_pool_applying_a_relu_cannot_follow_another_layer(rng):
+    X = rng.standard_normal((3, 1, 6, 6))
+    pool = MaxPool2D()
+    pooled_cnn(Conv2D(2, 3, activation="relu"), pool).predict(X)
+    with pytest.raises(ConfigError, match="MaxPool2D: this layer was built"):
+        pooled_cnn(Conv2D(2, 3, activation="tanh"), pool)

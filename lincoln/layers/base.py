@@ -74,9 +74,9 @@ class Layer:
             f"{type(self).__name__} must implement _setup_layer(self, input_)"
         )
 
-    def follow(self, previous: Layer) -> None:
-        """Told by a network that this layer comes right after ``previous``
-        (before either is built); the base does nothing (see MaxPool2D)."""
+    def follow(self, previous: Layer | None) -> None:
+        """Told by a new network that this layer comes right after ``previous``
+        (None for its first layer); the base does nothing (see MaxPool2D)."""
 
     def rng(self) -> np.random.Generator:
         """A generator seeded from ``self.seed`` (fresh each call, so a rebuild

@@ -125,6 +125,20 @@ class Conv2D(Layer):
         if self.flatten:
             self.operations.append(FlattenOp())
 
+    def follow(self, previous: Layer | None) -> None:
+        # in a new network the activation is this layer's own again, until a
+        # max-pooling layer after it takes it over (see MaxPool2D.follow)
+        self.take_back_activation()
+
+    def take_back_activation(self) -> None:
+        """Apply the activation in this layer again if a max-pooling layer
+        took it over. A layer built without it appends it; a pooling layer
+        that still applies it (in another network) then applies ReLU to
+        ReLU'd values, which changes nothing."""
+        if self.activation_moved and not self.first:
+            self.operations.append(self.activation)
+        self.activation_moved = False
+
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         k, stride, padding = self.param_size, self.stride, self.padding
         out_h, out_w = fitted_output_size("Conv2D", input_shape, k, stride, padding)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..base import Array, Operation
+from ..errors import ConfigError
 from ..ops.activations import ReLU
 from ..ops.conv import check_images
 from ..ops.pooling import AvgPool2DOp, MaxPool2DOp, pool_output_shape
@@ -27,7 +28,9 @@ class _Pool2D(Layer):
     def __init__(self, pool_size: int = 2, stride: int | None = None) -> None:
         super().__init__()
         self._op = self._operation(pool_size, stride)
+        # a ReLU taken over from the layer before (MaxPool2D.follow), and that layer
         self.activation: Operation | None = None
+        self._source: Conv2D | None = None
         self.pool_size = self._op.pool_size
         self.stride = stride if stride is None else self._op.stride
 
@@ -85,16 +88,28 @@ class MaxPool2D(_Pool2D):
 
     _operation = MaxPool2DOp
 
-    def follow(self, previous: Layer) -> None:
-        if (
+    def follow(self, previous: Layer | None) -> None:
+        takes = (
             isinstance(previous, Conv2D)
+            and previous.first
             and type(previous.activation) is ReLU
             and previous.dropout == 1.0
             and not previous.flatten
-            and previous.first
-        ):
-            previous.activation_moved = True
-            self.activation = previous.activation
+        )
+        if not self.first:  # built: its operations are fixed
+            if self.activation is not None and previous is not self._source:
+                raise ConfigError(
+                    "MaxPool2D: this layer was built applying the ReLU of the "
+                    "convolution before it, so it cannot follow another layer; "
+                    "use a new MaxPool2D"
+                )
+            return
+        if self._source is not None:  # from an earlier network: give it back
+            self._source.take_back_activation()
+        self.activation = previous.activation if takes else None  # type: ignore[union-attr]
+        self._source = previous if takes else None
+        if takes:
+            previous.activation_moved = True  # type: ignore[union-attr]
 
 
 @LAYERS.register("avgpool2d")
