@@ -190,9 +190,9 @@ class Conv2DOp(ParamOperation):
                 out=dcols_by_sample[:, rows].reshape(-1, width),
             )
             shape = (rows.stop - rows.start, *self.input_.shape[1:])
-            # dcols is scratch, which col2im may overwrite
+            cols = dcols[:, :, :, rows]
             col2im(
-                dcols[:, :, :, rows], shape, self.stride, self.padding, dx[rows], True
+                cols, shape, self.stride, self.padding, dx[rows], cols_are_scratch=True
             )
 
         over_batch(backpropagate, n, 2 * dcols.size + product_work(dcols.size * out_c))

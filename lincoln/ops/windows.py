@@ -290,20 +290,18 @@ def _col2im_by_shifts(cols: Array, offsets: tuple[Offset, ...], dx: Array) -> Ar
     contiguous slices, instead of thousands of short rows. The sums are made
     in the tap that does not move (it reads no padding).
     """
-    c, n, h, w = dx.shape[1], dx.shape[0], dx.shape[2], dx.shape[3]
-
-    def shift(o: Offset) -> int:
-        rows, cols_ = (
-            o.in_rows.start - o.out_rows.start,
-            o.in_cols.start - o.out_cols.start,
-        )
-        return rows * w + cols_
-
-    centre = next(o for o in offsets if shift(o) == 0)
-    moved = [o for o in offsets if shift(o) != 0]
+    n, c, h, w = dx.shape
+    # each tap with how far it moves a pixel along the flattened axis
+    steps = []
+    for o in offsets:
+        down = o.in_rows.start - o.out_rows.start
+        right = o.in_cols.start - o.out_cols.start
+        steps.append((o, down * w + right))
+    centre = next(o for o, step in steps if step == 0)
+    moved = [(o, step) for o, step in steps if step != 0]
 
     def add(rows: slice) -> None:
-        for o in moved:  # zero the entries that read padding
+        for o, _ in moved:  # zero the entries that read padding
             tap = cols[:, o.i, o.j, rows]
             tap[:, :, : o.out_rows.start] = 0
             tap[:, :, o.out_rows.stop :] = 0
@@ -312,8 +310,7 @@ def _col2im_by_shifts(cols: Array, offsets: tuple[Offset, ...], dx: Array) -> Ar
         # (C, k, k, samples * H * W): a view, as a share's samples are contiguous
         flat = cols[:, :, :, rows].reshape(*cols.shape[:3], -1)
         total = flat[:, centre.i, centre.j]
-        for o in moved:
-            step = shift(o)
+        for o, step in moved:
             if step > 0:
                 total[:, step:] += flat[:, o.i, o.j, :-step]
             else:
