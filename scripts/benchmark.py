@@ -85,12 +85,10 @@ def run_lincoln(
     net.loss.check_targets = False  # as in Trainer.fit, which checks all labels once
 
     def go() -> None:
-        # the threads Trainer.fit would use for this network and thread count
-        with lincoln_threads.training(lincoln_threads.get_threads(), net):
-            for i in range(steps):
-                b = batch_slice(w, len(X), i)
-                net.train_batch(X[b], y[b])
-                optim.step()
+        for i in range(steps):
+            b = batch_slice(w, len(X), i)
+            net.train_batch(X[b], y[b])
+            optim.step()
 
     go.params = net.params()  # type: ignore[attr-defined]
     return go

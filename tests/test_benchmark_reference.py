@@ -49,15 +49,3 @@ def test_w5_steps_change_the_parameters(benchmark) -> None:  # type: ignore[no-u
         for before, after in zip(start, go.params, strict=True):
             assert benchmark.np.max(benchmark.np.abs(after - before)) > 1e-4
 
-
-def test_the_thread_settings_script_times_each_setting():
-    import subprocess
-
-    script = SCRIPT.parent / "bench_threads.py"
-    args = ["--workload", "W3", "--steps", "2", "--reps", "1", "--threads", "2"]
-    done = subprocess.run(
-        [sys.executable, str(script), *args], capture_output=True, text=True, check=True
-    )
-    lines = [line for line in done.stdout.splitlines() if "samples/s" in line]
-    assert len(lines) == 4
-    assert all(float(line.split()[-2].replace(",", "")) > 0 for line in lines)

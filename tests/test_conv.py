@@ -21,12 +21,15 @@ from lincoln.conv import (
     Conv2D_Op,
     Conv2DOp,
     FlattenOp,
+    batch_first,
+    batch_last,
     col2im,
     conv_output_size,
     im2col,
     window_offsets,
 )
 from lincoln.errors import ConfigError, ShapeError
+from lincoln.ops.pooling import MaxPool2DOp
 
 # -- a naive reference ---------------------------------------------------------------
 
@@ -104,7 +107,7 @@ def test_im2col_and_col2im_are_adjoint(h, w, kernel, stride, padding, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((2, 3, h, w))
     cols = im2col(x, kernel, stride, padding)
-    assert cols.shape == (3, kernel, kernel, 2, out_h, out_w)
+    assert cols.shape == (3, kernel, kernel, out_h, out_w, 2)
     c = rng.standard_normal(cols.shape)
     back = col2im(c, x.shape, stride, padding)
     assert back.shape == x.shape
@@ -296,26 +299,34 @@ def test_conv_reuses_its_arrays_only_after_backward(rng):
     assert np.shares_memory(dx1, dx2)  # the gradient's array is reused too
 
 
-@pytest.mark.parametrize(
-    ("kernel", "padding", "size"),
-    [
-        (3, "same", (5, 6)),
-        (1, "valid", (4, 4)),
-        (5, 2, (7, 5)),
-        (4, "same", (6, 5)),
-        (5, "same", (2, 3)),
-        (3, 1, (1, 4)),
-    ],
-)
-def test_col2im_by_shifts_matches_the_general_loop(kernel, padding, size, rng):
-    # stride 1 and an output the size of the input: the fast path, which may
-    # overwrite its columns, against the loop over taps
-    h, w = size
-    c = rng.standard_normal((3, kernel, kernel, 5, h, w))
-    expected = col2im(c, (5, 3, h, w), 1, padding)
-    np.testing.assert_allclose(
-        col2im(c.copy(), (5, 3, h, w), 1, padding, cols_are_scratch=True),
-        expected,
-        rtol=1e-12,
-        atol=1e-12,
+def test_im2col_copies_each_window_pixel_to_its_column(rng):
+    # cols[c, i, j, y, x, n] is the padded input pixel (n, c, y*s + i - p, x*s + j - p)
+    x = rng.standard_normal((2, 3, 5, 6))
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    cols = im2col(x, 3, 2, 1)
+    for c, i, j, y, w, n in np.ndindex(cols.shape):
+        assert cols[c, i, j, y, w, n] == padded[n, c, 2 * y + i, 2 * w + j]
+
+
+@pytest.mark.parametrize("memory", ["nchw", "batch_last"])
+def test_image_operations_hand_on_batch_last_memory(memory, rng):
+    # whatever the input's memory order, each operation's output is NCHW-shaped
+    # and its memory is (channels, height, width, batch), as is the input
+    # gradient of the convolution and pooling
+    x = rng.standard_normal((4, 2, 6, 6))
+    if memory == "batch_last":
+        x = batch_first(np.ascontiguousarray(batch_last(x)))
+    conv, bias = (
+        Conv2DOp(rng.standard_normal((2, 3, 3, 3))),
+        BiasAdd2D(np.ones((1, 3, 1, 1))),
     )
+    pool = MaxPool2DOp(2)
+    out = pool.forward(bias.forward(conv.forward(x)))
+    assert out.shape == (4, 3, 3, 3)
+    for array in (conv.output, bias.output, out):
+        assert batch_last(array).flags.c_contiguous
+    g = pool.backward(np.ones_like(out))
+    assert batch_last(g).flags.c_contiguous
+    assert batch_last(conv.backward(bias.backward(g))).flags.c_contiguous
+    fresh = Conv2DOp(conv.param)
+    np.testing.assert_allclose(fresh.forward(np.ascontiguousarray(x)), conv.output)

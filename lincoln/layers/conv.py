@@ -75,9 +75,6 @@ class Conv2D(Layer):
         >>> layer = Conv2D(16, 5, 0.8, "glorot", Tanh(), True)
     """
 
-    # its work is shared over the batch between lincoln's threads, with one
-    # BLAS thread each (see lincoln.threads.training)
-    shares_batch = True
     # True when the max-pooling layer after it applies its activation
     activation_moved = False
 

@@ -21,7 +21,6 @@ class _Pool2D(Layer):
     arguments checked) when the layer is."""
 
     width_from_input = True
-    shares_batch = True  # see lincoln.threads.training
 
     _operation: type[MaxPool2DOp] | type[AvgPool2DOp]
 

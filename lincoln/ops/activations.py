@@ -16,7 +16,6 @@ from ..base import Array, Operation
 from ..errors import check_real
 from ..registry import ACTIVATIONS
 from .buffers import Recycler
-from .parallel import over_batch
 
 __all__ = [
     "Linear",
@@ -113,16 +112,15 @@ class ReLU(Operation):
         x = self.input_
         if np.ndim(x) == 0:  # a scalar
             return np.maximum(x, 0)
-        out = self._buffers.take("output", x.shape, x.dtype)
-        over_batch(lambda rows: np.maximum(x[rows], 0, out=out[rows]), len(x), x.size)
-        return out
+        out = self._buffers.take_like("output", x)
+        return np.maximum(x, 0, out=out)
 
     def _input_grad(self, output_grad: Array) -> Array:
         g, x = output_grad, self.input_
         if np.ndim(x) == 0 or np.shape(g) != x.shape:
             return g * (x > 0)
-        grad = self._buffers.take("grad", g.shape, np.result_type(g, x))
-        over_batch(lambda r: np.multiply(g[r], x[r] > 0, out=grad[r]), len(g), g.size)
+        grad = self._buffers.take_like("grad", x, np.result_type(g, x))
+        np.multiply(g, x > 0, out=grad)
         self._buffers.give_back("grad", grad)  # for the next backward
         self._buffers.give_back("output", self.output)  # this step is done
         return grad

@@ -50,9 +50,31 @@ class Recycler:
             array = np.empty(shape, dtype=dtype)
         return array
 
+    def take_like(self, name: str, like: Array, dtype: Any = None) -> Array:
+        """Like :meth:`take`, for an array of ``like``'s shape and memory order
+        (e.g. NCHW images in batch-last memory, :mod:`lincoln.ops.windows`), so
+        that element-wise work on ``like`` runs along its memory."""
+        dtype = like.dtype if dtype is None else np.dtype(dtype)
+        array = self._free.pop(name, None)
+        if (
+            array is None
+            or array.shape != like.shape
+            or array.dtype != dtype
+            or not array.flags.writeable
+            or _element_strides(array) != _element_strides(like)
+        ):
+            array = np.empty_like(like, dtype=dtype)
+        return array
+
     def give_back(self, name: str, array: Array) -> None:
         """Let the next :meth:`take` of ``name`` overwrite ``array``."""
         self._free[name] = array
 
     def __repr__(self) -> str:
         return f"Recycler({sorted(self._free)})"
+
+
+def _element_strides(array: Array) -> tuple[int, ...]:
+    """The strides of ``array`` counted in elements: equal for two arrays of
+    one shape that are laid out alike in memory."""
+    return tuple(stride // array.itemsize for stride in array.strides)

@@ -4,21 +4,20 @@ im2col / col2im helpers they (and pooling) are built on.
 A convolution is a matrix product in disguise. ``im2col`` copies every
 ``k x k`` window of the input into one column of a matrix, so that the whole
 layer is one product with the kernel reshaped to ``(out_channels,
-in_channels * k * k)``. The columns of all samples sit side by side, so each of
-the three steps is a single matrix product for the whole batch (large products
-are what BLAS does fastest, and what it spreads over several cores):
+in_channels * k * k)``. The columns of every output pixel of every sample sit
+side by side, so each of the three steps is a single matrix product for the
+whole batch (large products are what BLAS does fastest, and what it spreads
+over several cores):
 
-    cols   = im2col(x)                       (C*k*k, batch*H_out*W_out)
-    output = W2 @ cols                       (O, batch*H_out*W_out)
+    cols   = im2col(x)                       (C*k*k, H_out*W_out*batch)
+    output = W2 @ cols                       (O, H_out*W_out*batch)
     dW2    = G @ cols^T                      (O, C*k*k), summed over the batch
     dx     = col2im(W2^T @ G)
 
-where ``G`` is the output gradient laid out channels first like the output
-(the kernel gradient is computed as one product per sample, summed, so that
-each thread sums its own share of the batch). Each step runs on shares of the
-batch in lincoln's threads when it is large enough (:mod:`lincoln.ops.parallel`).
-The forward pass returns its channels-first result as an NCHW view (a
-transpose, no copy); the next operation (the bias) writes NCHW.
+where ``G`` is the output gradient laid out like the output. The product's
+result, ``(O, H_out, W_out, batch)``, is returned as it stands, seen as NCHW
+(:func:`~lincoln.ops.windows.batch_last` explains this memory order); the
+bias, pooling and activation after it keep that order.
 
 im2col is written as a loop over the ``k * k`` kernel offsets ``(i, j)``: for each
 offset, the input pixels that this kernel tap sees form one strided slice of
@@ -49,12 +48,13 @@ import numpy as np
 from ..base import Array, ParamOperation
 from ..errors import ShapeError, check_positive_int
 from .buffers import Recycler
-from .parallel import over_batch, product_work, sum_over_batch
 from .windows import (
     PADDINGS,
     Offset,
     Padding,
     _scratch,
+    batch_first,
+    batch_last,
     check_images,
     check_padding,
     col2im,
@@ -62,7 +62,6 @@ from .windows import (
     fitted_output_size,
     im2col,
     window_offsets,
-    window_view,
 )
 
 __all__ = [
@@ -75,13 +74,17 @@ __all__ = [
     "conv_output_size",
     "fitted_output_size",
     "window_offsets",
-    "window_view",
     "Offset",
     "im2col",
     "col2im",
+    "batch_last",
+    "batch_first",
 ]
 
 # -- operations --------------------------------------------------------------------
+
+# the columns of cols and G summed per product in the kernel gradient
+_PRODUCT_PIECE = 4096
 
 
 class Conv2DOp(ParamOperation):
@@ -132,6 +135,8 @@ class Conv2DOp(ParamOperation):
         self._w2: Array = None  # type: ignore[assignment]
         # its output and input gradient, reused from step to step
         self._buffers = Recycler()
+        # the output gradient a backward got and its matrix (see _grad_matrix)
+        self._grad: tuple[Array, Array] | None = None
 
     def _output(self) -> Array:
         x = self.input_
@@ -141,79 +146,63 @@ class Conv2DOp(ParamOperation):
         out_h, out_w = fitted_output_size(
             "Conv2DOp", x.shape[1:], k, self.stride, self.padding
         )
-        shape = (in_c, k, k, n, out_h, out_w)
+        shape = (in_c, k, k, out_h, out_w, n)
         reusable = self._cols if self._cols_input_shape == x.shape else None
-        self._cols = cols = _scratch(reusable, shape, x.dtype, zero=True)
+        self._cols = _scratch(reusable, shape, x.dtype, zero=True)
         self._cols_input_shape = x.shape
+        cols = im2col(x, k, self.stride, self.padding, out=self._cols)
         # (C, O, k, k) -> (O, C*k*k): a copy, but of the small kernel only
         self._w2 = w2 = self.param.transpose(1, 0, 2, 3).reshape(out_c, -1)
         dtype = np.result_type(self.param, x)
-        out = self._buffers.take("output", (out_c, n, out_h, out_w), dtype)
-        cols_by_sample = cols.reshape(w2.shape[1], n, -1)
-        out_by_sample = out.reshape(out_c, n, -1)
+        out = self._buffers.take("output", (out_c, out_h, out_w, n), dtype)
+        np.matmul(w2, cols.reshape(w2.shape[1], -1), out=out.reshape(out_c, -1))
+        return batch_first(out)
 
-        def convolve(rows: slice) -> None:
-            """im2col and the product for the samples ``rows``."""
-            im2col(x[rows], k, self.stride, self.padding, out=cols[:, :, :, rows])
-            # (O, C*k*k) @ (C*k*k, samples*H_out*W_out); each reshape is a view,
-            # as a share's samples are contiguous within every row
-            width = (rows.stop - rows.start) * out_h * out_w
-            np.matmul(
-                w2,
-                cols_by_sample[:, rows].reshape(-1, width),
-                out=out_by_sample[:, rows].reshape(out_c, width),
-            )
-
-        over_batch(convolve, n, cols.size + product_work(cols.size * out_c))
-        # channels first is the product's layout; the caller sees NCHW (a view)
-        return out.transpose(1, 0, 2, 3)
+    def _grad_matrix(self, output_grad: Array) -> Array:
+        """The output gradient as the matrix ``G``, ``(O, H_out*W_out*batch)``:
+        a view if it is in batch-last memory, else a copy (made once per
+        backward: the input and kernel gradients share it)."""
+        if self._grad is not None and self._grad[0] is output_grad:
+            return self._grad[1]
+        g = batch_last(output_grad)
+        if not g.flags.c_contiguous:
+            copy = self._buffers.take("grad_matrix", g.shape, g.dtype)
+            self._buffers.give_back("grad_matrix", copy)  # for the next backward
+            np.copyto(copy, g)
+            g = copy
+        self._grad = (output_grad, g.reshape(g.shape[0], -1))
+        return self._grad[1]
 
     def _input_grad(self, output_grad: Array) -> Array:
-        n, out_c, out_h, out_w = output_grad.shape
-        dtype = np.result_type(self._w2, output_grad)
-        # the output gradient channels first, (O, batch, H_out, W_out)
-        g = self._buffers.take("grad_matrix", (out_c, n, out_h, out_w), dtype)
-        self._buffers.give_back("grad_matrix", g)  # for the next backward
+        g = self._grad_matrix(output_grad)
+        dtype = np.result_type(self._w2, g)
         self._dcols = dcols = _scratch(self._dcols, self._cols.shape, dtype, zero=False)
-        dcols_by_sample = dcols.reshape(self._w2.shape[1], n, -1)
-        dx = self._buffers.take("grad", self.input_.shape, dtype)
+        # (C*k*k, O) @ (O, H_out*W_out*batch)
+        np.matmul(self._w2.T, g, out=dcols.reshape(self._w2.shape[1], -1))
+        n, c, h, w = self.input_.shape
+        dx = self._buffers.take("grad", (c, h, w, n), dtype)
         self._buffers.give_back("grad", dx)  # for the next backward
-
-        def backpropagate(rows: slice) -> None:
-            """The input gradient of the samples ``rows``."""
-            np.copyto(g[:, rows], output_grad[rows].transpose(1, 0, 2, 3))
-            # (C*k*k, O) @ (O, samples*H_out*W_out), into views as in _output
-            width = (rows.stop - rows.start) * out_h * out_w
-            np.matmul(
-                self._w2.T,
-                g[:, rows].reshape(out_c, width),
-                out=dcols_by_sample[:, rows].reshape(-1, width),
-            )
-            shape = (rows.stop - rows.start, *self.input_.shape[1:])
-            cols = dcols[:, :, :, rows]
-            col2im(
-                cols, shape, self.stride, self.padding, dx[rows], cols_are_scratch=True
-            )
-
-        over_batch(backpropagate, n, 2 * dcols.size + product_work(dcols.size * out_c))
-        return dx
+        return col2im(
+            dcols, self.input_.shape, self.stride, self.padding, batch_first(dx)
+        )
 
     def _param_grad(self, output_grad: Array) -> Array:
         in_c, out_c, k, _ = self.param.shape
-        n = output_grad.shape[0]
-        # one product per sample, (O, H_out*W_out) @ (H_out*W_out, C*k*k),
-        # summed: each thread sums the samples of its share
-        cols = self._cols.reshape(in_c * k * k, n, -1).transpose(1, 2, 0)
-        g = output_grad.reshape(n, out_c, -1)
-        dw2 = sum_over_batch(
-            lambda rows: np.matmul(g[rows], cols[rows]).sum(axis=0),
-            n,
-            product_work(self._cols.size * out_c),
-        )
-        dw = dw2.reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
+        g = self._grad_matrix(output_grad)
+        self._grad = None  # the next backward brings a new gradient
+        cols = self._cols.reshape(in_c * k * k, -1)
+        # cols @ G^T, (C*k*k, O), summed over pieces of the columns: OpenBLAS
+        # multiplies matrices this thin over an inner dimension of tens of
+        # thousands up to three times slower than in pieces (W3 and W4 of
+        # scripts/benchmark.py)
+        dw2 = np.zeros((cols.shape[0], out_c), dtype=np.result_type(cols, g))
+        for start in range(0, cols.shape[1], _PRODUCT_PIECE):
+            piece = slice(start, start + _PRODUCT_PIECE)
+            dw2 += cols[:, piece] @ g[:, piece].T
+        dw = dw2.T.reshape(out_c, in_c, k, k).transpose(1, 0, 2, 3)
         # always called by backward (the input gradient may be skipped): this
         # step is done with the output
-        self._buffers.give_back("output", self.output.transpose(1, 0, 2, 3))
+        self._buffers.give_back("output", batch_last(self.output))
         return np.ascontiguousarray(dw)
 
     def get_config(self) -> dict[str, Any]:
@@ -251,22 +240,18 @@ class BiasAdd2D(ParamOperation):
 
     def _output(self) -> Array:
         x = self.input_
-        check_images(self, x, self.param.shape[1])
+        c = self.param.shape[1]
+        check_images(self, x, c)
         dtype = np.result_type(x, self.param)
-        out = self._buffers.take("output", x.shape, dtype)
-        over_batch(
-            lambda rows: np.add(x[rows], self.param, out=out[rows]), len(x), x.size
-        )
-        return out
+        out = self._buffers.take("output", batch_last(x).shape, dtype)
+        np.add(batch_last(x), self.param.reshape(c, 1, 1, 1), out=out)
+        return batch_first(out)
 
     def _input_grad(self, output_grad: Array) -> Array:
         return output_grad
 
     def _param_grad(self, output_grad: Array) -> Array:
-        self._buffers.give_back("output", self.output)  # this step is done
+        self._buffers.give_back("output", batch_last(self.output))  # step done
         # each channel's bias is broadcast over the batch and every pixel
-        return sum_over_batch(
-            lambda rows: output_grad[rows].sum(axis=(0, 2, 3), keepdims=True),
-            len(output_grad),
-            output_grad.size,
-        )
+        total = batch_last(output_grad).sum(axis=(1, 2, 3))
+        return total.reshape(self.param.shape)

@@ -6,7 +6,6 @@ import numpy as np
 
 from ..base import Array, ParamOperation
 from ..errors import ShapeError
-from .parallel import matmul_over_samples, matmul_rows
 
 __all__ = ["WeightMultiply", "BiasAdd"]
 
@@ -35,13 +34,16 @@ class WeightMultiply(ParamOperation):
                 f"WeightMultiply: input must have shape "
                 f"(batch, {self.param.shape[0]}), received shape {self.input_.shape}"
             )
-        return matmul_rows(self.input_, self.param)  # shared over threads by rows
+        return self.input_ @ self.param
 
     def _input_grad(self, output_grad: Array) -> Array:
-        return matmul_rows(output_grad, self.param.T)
+        if self.input_.flags.f_contiguous and not self.input_.flags.c_contiguous:
+            # laid out as the input (e.g. flattened batch-last images): (W G^T)^T
+            return (self.param @ output_grad.T).T
+        return output_grad @ self.param.T
 
     def _param_grad(self, output_grad: Array) -> Array:
-        return matmul_over_samples(self.input_, output_grad)  # input_.T @ output_grad
+        return self.input_.T @ output_grad
 
 
 class BiasAdd(ParamOperation):

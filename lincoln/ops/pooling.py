@@ -1,12 +1,12 @@
 """Pooling: the max and average of each window of NCHW images, as operations.
 
-Both see the windows as a strided view of the input, ``(batch, C, H_out, W_out,
-pool_size, pool_size)`` (:func:`lincoln.ops.conv.window_view`, ``"valid"``
-padding: every window lies inside the image; rows and columns that do not fill
-a whole window at the bottom/right are dropped, as in every library). For the
-usual non-overlapping windows that view is just the input reshaped. Forward and
-backward loop over the ``pool_size ** 2`` taps inside a window, never over
-pixels or samples: each tap is one strided slice ``windows[..., i, j]``.
+Windows lie inside the image (``"valid"`` padding: rows and columns that do not
+fill a whole window at the bottom/right are dropped, as in every library).
+Forward and backward loop over the ``pool_size ** 2`` taps inside a window,
+never over pixels or samples: tap ``(i, j)`` of every window is one strided
+slice of the input, ``(C, H_out, W_out, batch)`` in batch-last memory
+(:func:`lincoln.ops.windows.batch_last`), where each pixel's samples are
+contiguous. Outputs and gradients are kept in that memory order too.
 The usual 2x2 max pooling with stride 2 is done in pairs: the maximum of each
 row of a window, then of the two rows, and the gradient is routed back by
 three comparisons of those (see ``MaxPool2DOp._route_pairwise``).
@@ -21,8 +21,7 @@ import numpy as np
 from ..base import Array, Operation
 from ..errors import ShapeError, check_positive_int
 from .buffers import Recycler
-from .conv import window_view
-from .parallel import over_batch
+from .windows import batch_first, batch_last
 
 __all__ = ["MaxPool2DOp", "AvgPool2DOp", "pool_output_shape"]
 
@@ -61,13 +60,19 @@ class _Pool2DOp(Operation):
         self.stride = check_positive_int(name, "stride", stride)
         self._buffers = Recycler()  # output and input gradient, reused
 
-    def _taps(self, x: Array, writeable: bool = False) -> list[Array]:
-        """The ``pool_size ** 2`` taps of every window of ``x``: strided views
-        ``(batch, C, H_out, W_out)``, in row-major order within the window."""
-        name, p = type(self).__name__, self.pool_size
-        _, out_h, out_w = pool_output_shape(name, x.shape[1:], p, self.stride)
-        windows = window_view(x, p, self.stride, out_h, out_w, writeable)
-        return [windows[..., i, j] for i in range(p) for j in range(p)]
+    def _taps(self, x: Array) -> list[Array]:
+        """The ``pool_size ** 2`` taps of every window of NCHW ``x``: strided
+        views ``(C, H_out, W_out, batch)`` of its batch-last memory, in
+        row-major order within the window."""
+        p, s = self.pool_size, self.stride
+        _, out_h, out_w = pool_output_shape(type(self).__name__, x.shape[1:], p, s)
+        images = batch_last(x)
+        last_h, last_w = (out_h - 1) * s + 1, (out_w - 1) * s + 1
+        return [
+            images[:, i : i + last_h : s, j : j + last_w : s]
+            for i in range(p)
+            for j in range(p)
+        ]
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The per-sample output shape for a per-sample input shape."""
@@ -110,22 +115,17 @@ class MaxPool2DOp(_Pool2DOp):
         if self._in_pairs():
             # the maximum of each row pair, then of the two rows; both kept
             a, b, c, d = taps
-            top = self._buffers.take("top", out.shape, out.dtype)
+            top = np.maximum(a, b, out=self._buffers.take("top", out.shape, out.dtype))
             bottom = self._buffers.take("bottom", out.shape, out.dtype)
-
-            def pool(rows: slice) -> None:
-                np.maximum(a[rows], b[rows], out=top[rows])
-                np.maximum(c[rows], d[rows], out=bottom[rows])
-                np.maximum(top[rows], bottom[rows], out=out[rows])
-
-            over_batch(pool, len(out), self.input_.size)
+            np.maximum(c, d, out=bottom)
+            np.maximum(top, bottom, out=out)
             self._rows = (top, bottom)
-            return out
+            return batch_first(out)
         # a 1x1 window has one tap, taken twice here
         np.maximum(taps[0], taps[-1], out=out)
         for tap in taps[1:-1]:
             np.maximum(out, tap, out=out)
-        return out
+        return batch_first(out)
 
     def _in_pairs(self) -> bool:
         """True for 2x2 windows with stride 2: they do not overlap, and each
@@ -133,66 +133,63 @@ class MaxPool2DOp(_Pool2DOp):
         return self.pool_size == self.stride == 2
 
     def _input_grad(self, output_grad: Array) -> Array:
-        dx = self._buffers.take("grad", self.input_.shape, output_grad.dtype)
+        n, c, h, w = self.input_.shape
+        dx = self._buffers.take("grad", (c, h, w, n), output_grad.dtype)
+        g = batch_last(output_grad)
         if self._in_pairs():
-            self._route_pairwise(output_grad, dx)
+            self._route_pairwise(g, dx)
         else:
-            self._route_first_maximum(output_grad, dx)
+            self._route_first_maximum(g, dx)
         self._buffers.give_back("grad", dx)  # for the next backward
-        self._buffers.give_back("output", self.output)  # this step is done with it
-        return dx
+        self._buffers.give_back("output", batch_last(self.output))  # step done
+        return batch_first(dx)
 
-    def _route_pairwise(self, output_grad: Array, dx: Array) -> None:
-        """2x2 windows ``[a b; c d]``: the gradient goes to the top row where its
-        maximum is at least the bottom row's, and within a row to the left pixel
-        where it is at least the right one: the first maximum in row-major
-        order, found with three comparisons on quarter-size arrays."""
+    def _route_pairwise(self, g: Array, dx: Array) -> None:
+        """2x2 windows ``[a b; c d]``: the gradient ``g`` goes to the top row
+        where its maximum is at least the bottom row's, and within a row to the
+        left pixel where it is at least the right one: the first maximum in
+        row-major order, found with three comparisons on quarter-size arrays.
+        ``dx`` is batch-last."""
         a, b, c, d = self._taps(self.input_)
-        to_a, to_b, to_c, to_d = self._taps(dx, writeable=True)
+        to_a, to_b, to_c, to_d = self._taps(batch_first(dx))
         top, bottom = self._rows
         wins = self._buffers.take("wins", top.shape, bool)
-
-        h, w = dx.shape[2:]
-
-        def route(n: slice) -> None:
-            # an odd last row or column is in no window: its gradient is zero
-            if h % 2:
-                dx[n, :, -1, :] = 0
-            if w % 2:
-                dx[n, :, :, -1] = 0
-            np.greater_equal(top[n], bottom[n], out=wins[n])
-            g_top = np.multiply(output_grad[n], wins[n], out=top[n])  # rows done
-            g_bottom = np.subtract(output_grad[n], g_top, out=bottom[n])
-            for g_row, left, right, to_left, to_right in (
-                (g_top, a[n], b[n], to_a[n], to_b[n]),
-                (g_bottom, c[n], d[n], to_c[n], to_d[n]),
-            ):
-                np.greater_equal(left, right, out=wins[n])
-                np.multiply(g_row, wins[n], out=to_left)
-                np.subtract(g_row, to_left, out=to_right)
-
-        over_batch(route, len(top), dx.size)
+        # an odd last row or column is in no window: its gradient is zero
+        if dx.shape[1] % 2:
+            dx[:, -1] = 0
+        if dx.shape[2] % 2:
+            dx[:, :, -1] = 0
+        np.greater_equal(top, bottom, out=wins)
+        g_top = np.multiply(g, wins, out=top)  # the rows' maxima are done with
+        g_bottom = np.subtract(g, g_top, out=bottom)
+        for g_row, left, right, to_left, to_right in (
+            (g_top, a, b, to_a, to_b),
+            (g_bottom, c, d, to_c, to_d),
+        ):
+            np.greater_equal(left, right, out=wins)
+            np.multiply(g_row, wins, out=to_left)
+            np.subtract(g_row, to_left, out=to_right)
         self._buffers.give_back("wins", wins)
         self._buffers.give_back("top", top)
         self._buffers.give_back("bottom", bottom)
 
-    def _route_first_maximum(self, output_grad: Array, dx: Array) -> None:
-        """Any window: each window's gradient goes to the first tap whose pixel
-        equals the window's (cached) output."""
-        x, out = self.input_, self.output
+    def _route_first_maximum(self, g: Array, dx: Array) -> None:
+        """Any window: each window's gradient ``g`` goes to the first tap whose
+        pixel equals the window's (cached) output. ``dx`` is batch-last."""
+        x, out = self.input_, batch_last(self.output)
         p, stride = self.pool_size, self.stride
         if not (stride == p and x.shape[2] % p == 0 and x.shape[3] % p == 0):
             dx.fill(0)  # unless the windows tile the input, which writes every pixel
         unclaimed = np.ones(out.shape, dtype=bool)  # windows still to be routed
         hit = np.empty(out.shape, dtype=bool)
-        for tap, target in zip(self._taps(x), self._taps(dx, True), strict=True):
+        for tap, target in zip(self._taps(x), self._taps(batch_first(dx)), strict=True):
             np.equal(tap, out, out=hit)
             hit &= unclaimed
             unclaimed ^= hit  # hit is a subset of unclaimed: this removes it
             if stride < p:  # overlapping: a pixel can be the maximum of several windows
-                target += output_grad * hit
+                target += g * hit
             else:
-                np.multiply(output_grad, hit, out=target)
+                np.multiply(g, hit, out=target)
 
 
 class AvgPool2DOp(_Pool2DOp):
@@ -213,15 +210,16 @@ class AvgPool2DOp(_Pool2DOp):
 
     def _output(self) -> Array:
         taps = self._taps(self.input_)
-        out = taps[0].copy()
+        out = taps[0].copy()  # C-contiguous: batch-last
         for tap in taps[1:]:
             out += tap
         out *= 1.0 / len(taps)  # a Python float keeps float32 float32
-        return out
+        return batch_first(out)
 
     def _input_grad(self, output_grad: Array) -> Array:
-        dx = np.zeros_like(self.input_, dtype=output_grad.dtype)
-        share = output_grad * (1.0 / self.pool_size**2)
-        for target in self._taps(dx, writeable=True):
+        n, c, h, w = self.input_.shape
+        dx = np.zeros((c, h, w, n), dtype=output_grad.dtype)
+        share = batch_last(output_grad) * (1.0 / self.pool_size**2)
+        for target in self._taps(batch_first(dx)):
             target += share
-        return dx
+        return batch_first(dx)

@@ -1,5 +1,5 @@
 """Window geometry for convolution and pooling: padding rules, output sizes,
-the kernel taps (:class:`Offset`), strided window views, and ``im2col`` /
+the kernel taps (:class:`Offset`), the batch-last memory order, and ``im2col`` /
 ``col2im`` (see :mod:`lincoln.ops.conv` for how the convolution uses them).
 """
 
@@ -10,11 +10,9 @@ import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..base import Array
 from ..errors import ConfigError, ShapeError
-from .parallel import over_batch
 
 __all__ = [
     "PADDINGS",
@@ -24,8 +22,9 @@ __all__ = [
     "conv_output_size",
     "fitted_output_size",
     "window_offsets",
-    "window_view",
     "Offset",
+    "batch_last",
+    "batch_first",
     "im2col",
     "col2im",
 ]
@@ -173,26 +172,24 @@ def window_offsets(
     return out_h, out_w, offsets
 
 
-def window_view(
-    images: Array,
-    kernel: int,
-    stride: int,
-    out_h: int,
-    out_w: int,
-    writeable: bool = False,
-) -> Array:
-    """Every ``kernel x kernel`` window of the last two axes of ``images`` (no
-    padding), as a strided view ``(..., out_h, out_w, kernel, kernel)``, no copy:
-    ``view[..., y, x, i, j]`` is ``images[..., y * stride + i, x * stride + j]``.
+def batch_last(images: Array) -> Array:
+    """NCHW ``images`` seen as ``(channels, height, width, batch)``: a view.
 
-    ``writeable=True`` allows writing through one tap ``view[..., i, j]`` at a
-    time (its pixels are distinct); windows that overlap share pixels.
+    lincoln's image operations keep their arrays in this order in memory (the
+    batch innermost) and hand them on as NCHW views (:func:`batch_first`). Then
+    a kernel tap, a pooling tap or a channel's bias runs over long contiguous
+    stretches of ``width * batch`` numbers, where NCHW memory would give rows of
+    a few pixels (and NumPy's cost per row dominates), and a convolution's output
+    is its matrix product's result as it stands. For an array an image operation
+    produced, this view is C-contiguous.
     """
-    view = sliding_window_view(
-        images, (kernel, kernel), axis=(-2, -1), writeable=writeable
-    )
-    last_h, last_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
-    return view[..., :last_h:stride, :last_w:stride, :, :]
+    return images.transpose(1, 2, 3, 0)
+
+
+def batch_first(array: Array) -> Array:
+    """A ``(channels, height, width, batch)`` array seen as NCHW images: a view
+    (the inverse of :func:`batch_last`)."""
+    return array.transpose(3, 0, 1, 2)
 
 
 def im2col(
@@ -206,7 +203,7 @@ def im2col(
     the whole batch.
 
     Args:
-        x: images ``(batch, channels, height, width)``.
+        x: images ``(batch, channels, height, width)``, in any memory order.
         kernel, stride, padding: the window geometry (see :func:`conv_output_size`).
         out: a buffer to fill, of the returned shape and ``x``'s dtype. Only the
             entries that read image pixels are written, so the entries that read
@@ -214,26 +211,22 @@ def im2col(
             that an earlier ``im2col`` of the same geometry filled.
 
     Returns:
-        ``cols`` of shape ``(channels, kernel, kernel, batch, out_height,
-        out_width)``: ``cols[c, i, j, n, y, x]`` is the (padded) input pixel
+        ``cols`` of shape ``(channels, kernel, kernel, out_height, out_width,
+        batch)``: ``cols[c, i, j, y, x, n]`` is the (padded) input pixel
         ``[n, c, y * stride + i - pad_top, x * stride + j - pad_left]``.
-        Reshaped to ``(channels * kernel**2, batch * out_height * out_width)``
+        Reshaped to ``(channels * kernel**2, out_height * out_width * batch)``
         it is the im2col matrix of the batch, so that a convolution is one
         matrix product for all samples rather than one small product per sample.
     """
     n, c, h, w = x.shape
     out_h, out_w, offsets = window_offsets(h, w, kernel, stride, padding)
     if out is None:
-        out = np.zeros((c, kernel, kernel, n, out_h, out_w), dtype=x.dtype)
-    channels_first = x.transpose(1, 0, 2, 3)  # a view: (C, batch, H, W)
-
-    def copy(rows: slice) -> None:
-        for o in offsets:
-            out[:, o.i, o.j, rows, o.out_rows, o.out_cols] = channels_first[
-                :, rows, o.in_rows, o.in_cols
-            ]
-
-    over_batch(copy, n, out.size)
+        out = np.zeros((c, kernel, kernel, out_h, out_w, n), dtype=x.dtype)
+    # images in another memory order are copied once, rather than read k * k
+    # times in small pieces
+    images = np.ascontiguousarray(batch_last(x))
+    for o in offsets:
+        out[:, o.i, o.j, o.out_rows, o.out_cols] = images[:, o.in_rows, o.in_cols]
     return out
 
 
@@ -243,82 +236,29 @@ def col2im(
     stride: int = 1,
     padding: Padding = "same",
     out: Array | None = None,
-    cols_are_scratch: bool = False,
 ) -> Array:
     """The transpose of :func:`im2col`: add every column entry back onto the
     input pixel it was copied from (entries that read padding are dropped).
 
     Args:
-        cols: ``(channels, kernel, kernel, batch, out_height, out_width)``.
+        cols: ``(channels, kernel, kernel, out_height, out_width, batch)``.
         input_shape: ``(batch, channels, height, width)`` of the image.
         out: an array of ``input_shape`` and ``cols``' dtype to write the
-            result into (its contents are overwritten); None for a new one.
-        cols_are_scratch: ``cols`` may be overwritten, which lets a stride-1
-            convolution whose output has the input's size take a faster path
-            (:func:`_col2im_by_shifts`).
+            result into (its contents are overwritten; fastest when its memory
+            is batch-last, see :func:`batch_last`); None for a new one.
 
     Returns:
-        ``out``, or a new array of ``input_shape`` and ``cols``' dtype.
+        ``out``, or new NCHW images in batch-last memory.
     """
-    kernel = cols.shape[1]
-    h, w = input_shape[2], input_shape[3]
-    out_h, out_w, offsets = window_offsets(h, w, kernel, stride, padding)
-    dx = np.empty(input_shape, dtype=cols.dtype) if out is None else out
-    if cols_are_scratch and stride == 1 and (out_h, out_w) == (h, w):
-        return _col2im_by_shifts(cols, offsets, dx)
-    channels_first = dx.transpose(1, 0, 2, 3)  # a view: (C, batch, H, W)
-
-    def add(rows: slice) -> None:
-        dx[rows] = 0
-        for o in offsets:
-            channels_first[:, rows, o.in_rows, o.in_cols] += cols[
-                :, o.i, o.j, rows, o.out_rows, o.out_cols
-            ]
-
-    over_batch(add, input_shape[0], cols.size)
-    return dx
-
-
-def _col2im_by_shifts(cols: Array, offsets: tuple[Offset, ...], dx: Array) -> Array:
-    """col2im when the output grid is the input grid (stride 1, "same" size).
-
-    Then a kernel tap moves every pixel by the same amount: column entry ``(y,
-    x)`` of tap ``(i, j)`` belongs to pixel ``(y + di, x + dj)``, which in the
-    flattened ``batch * H * W`` axis is ``di * W + dj`` further on. So once the
-    entries that read padding are zeroed (those beyond an edge, which would
-    wrap onto the next row or sample), each tap is one addition of two long
-    contiguous slices, instead of thousands of short rows. The sums are made
-    in the tap that does not move (it reads no padding).
-    """
-    n, c, h, w = dx.shape
-    # each tap with how far it moves a pixel along the flattened axis
-    steps = []
+    n, c, h, w = input_shape
+    out_h, out_w, offsets = window_offsets(h, w, cols.shape[1], stride, padding)
+    if out is None:
+        out = batch_first(np.empty((c, h, w, n), dtype=cols.dtype))
+    images = batch_last(out)
+    images[...] = 0
     for o in offsets:
-        down = o.in_rows.start - o.out_rows.start
-        right = o.in_cols.start - o.out_cols.start
-        steps.append((o, down * w + right))
-    centre = next(o for o, step in steps if step == 0)
-    moved = [(o, step) for o, step in steps if step != 0]
-
-    def add(rows: slice) -> None:
-        for o, _ in moved:  # zero the entries that read padding
-            tap = cols[:, o.i, o.j, rows]
-            tap[:, :, : o.out_rows.start] = 0
-            tap[:, :, o.out_rows.stop :] = 0
-            tap[:, :, :, : o.out_cols.start] = 0
-            tap[:, :, :, o.out_cols.stop :] = 0
-        # (C, k, k, samples * H * W): a view, as a share's samples are contiguous
-        flat = cols[:, :, :, rows].reshape(*cols.shape[:3], -1)
-        total = flat[:, centre.i, centre.j]
-        for o, step in moved:
-            if step > 0:
-                total[:, step:] += flat[:, o.i, o.j, :-step]
-            else:
-                total[:, :step] += flat[:, o.i, o.j, -step:]
-        np.copyto(dx[rows].transpose(1, 0, 2, 3), total.reshape(c, -1, h, w))
-
-    over_batch(add, n, cols.size)
-    return dx
+        images[:, o.in_rows, o.in_cols] += cols[:, o.i, o.j, o.out_rows, o.out_cols]
+    return out
 
 
 def _scratch(

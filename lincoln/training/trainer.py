@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from ..base import Array
 from ..errors import ConfigError
-from ..threads import check_threads, training
+from ..threads import check_threads, limit
 from .callbacks import Callback, CallbackList, EarlyStopping
 from .checkpoint import resume_training, saved_split_seed
 from .data import (
@@ -135,7 +135,7 @@ class Trainer:
         """Loss (and accuracy for classifiers) on ``(X, y)`` in inference mode,
         computed in batches so memory does not grow with the data set."""
         X, y = check_data(self.net, X, y, "eval")
-        with training(self.threads, self.net):
+        with limit(self.threads):
             return evaluate_in_batches(self.net, X, y, batch_size)
 
     # -- fit -------------------------------------------------------------------------
@@ -252,7 +252,7 @@ class Trainer:
         data = self._prepare(opts, X_train, y_train, val, resume)
         self._begin(opts, chosen, best_by, data, resume)
         try:
-            with np.errstate(**_QUIET), training(self.threads, self.net):
+            with np.errstate(**_QUIET), limit(self.threads):
                 self._run_epochs(data, opts)
         except KeyboardInterrupt:
             self._interrupted()

@@ -1,12 +1,12 @@
 """The hand-written NumPy loop of W4 (two convolutions with max-pooling and two
-dense layers), channels first, every buffer reused from step to step."""
+dense layers), every image array in (channels, height, width, batch) memory as
+lincoln keeps it, every buffer reused from step to step."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .hand_dense import momentum_step, softmax_ce_in_place
 from .workloads import Workload, initial_params
@@ -16,62 +16,66 @@ __all__ = ["run_hand_cnn", "pool_relu", "unpool"]
 
 class _ConvBuffers:
     """What one 3x3 'same' convolution of the hand-written W4 loop keeps between
-    steps, channels first: the zero-bordered input ``(C, batch, H+2, W+2)``, its
-    im2col matrix ``(C*9, batch*H*W)`` and the input gradient's padded buffer."""
+    steps: the zero-bordered input ``(C, H+2, W+2, batch)``, its im2col matrix
+    ``(C*9, H*W*batch)`` and the input gradient's padded buffer."""
 
     def __init__(self, c: int, bs: int, h: int, dtype: np.dtype) -> None:
-        self.pad = np.zeros((c, bs, h + 2, h + 2), dtype=dtype)
-        self.inner = self.pad[:, :, 1:-1, 1:-1]
-        self.cols = np.empty((c, 3, 3, bs, h, h), dtype=dtype)
+        self.pad = np.zeros((c, h + 2, h + 2, bs), dtype=dtype)
+        self.inner = self.pad[:, 1:-1, 1:-1]
+        self.cols = np.empty((c, 3, 3, h, h, bs), dtype=dtype)
         self.dpad = np.empty_like(self.pad)
 
     def im2col(self) -> np.ndarray:
-        windows = sliding_window_view(self.pad, (3, 3), axis=(2, 3))
-        np.copyto(self.cols, windows.transpose(0, 4, 5, 1, 2, 3))
+        h = self.cols.shape[3]
+        for i in range(3):
+            for j in range(3):
+                self.cols[:, i, j] = self.pad[:, i : i + h, j : j + h]
         return self.cols.reshape(self.cols.shape[0] * 9, -1)
 
     def col2im(self, dcols: np.ndarray) -> np.ndarray:
         """Add every column back onto its pixel; the interior of the result."""
-        c, _, _, bs, h, w = self.cols.shape
-        d = dcols.reshape(c, 3, 3, bs, h, w)
+        c, _, _, h, w, bs = self.cols.shape
+        d = dcols.reshape(c, 3, 3, h, w, bs)
         self.dpad[...] = 0
         for i in range(3):
             for j in range(3):
-                self.dpad[:, :, i : i + h, j : j + w] += d[:, i, j]
-        return self.dpad[:, :, 1:-1, 1:-1]
+                self.dpad[:, i : i + h, j : j + w] += d[:, i, j]
+        return self.dpad[:, 1:-1, 1:-1]
+
+
+def _taps(x: np.ndarray) -> list[np.ndarray]:
+    """The four taps of every 2x2 window of ``x`` (C, H, W, batch)."""
+    return [x[:, i::2, j::2] for i in range(2) for j in range(2)]
 
 
 def pool_relu(x: np.ndarray, out: np.ndarray) -> None:
-    """2x2 max-pooling of ``x`` (C, batch, H, W) into ``out``, then ReLU on
+    """2x2 max-pooling of ``x`` (C, H, W, batch) into ``out``, then ReLU on
     ``out`` (the two commute, and the pooled array is four times smaller)."""
-    w = x.reshape(x.shape[0], x.shape[1], x.shape[2] // 2, 2, x.shape[3] // 2, 2)
-    np.maximum(w[:, :, :, 0, :, 0], w[:, :, :, 0, :, 1], out=out)
-    np.maximum(out, w[:, :, :, 1, :, 0], out=out)
-    np.maximum(out, w[:, :, :, 1, :, 1], out=out)
+    a, b, c, d = _taps(x)
+    np.maximum(a, b, out=out)
+    np.maximum(out, c, out=out)
+    np.maximum(out, d, out=out)
     np.maximum(out, 0, out=out)
 
 
 def unpool(g: np.ndarray, x: np.ndarray, pooled: np.ndarray, dx: np.ndarray) -> None:
     """Route ``g`` (gradient of the pooled maxima) to the first maximum of each
     window of ``x`` in row-major order (lincoln's rule for ties), into ``dx``."""
-    shape = (x.shape[0], x.shape[1], x.shape[2] // 2, 2, x.shape[3] // 2, 2)
-    w, d = x.reshape(shape), dx.reshape(shape)
     free = np.ones(pooled.shape, dtype=bool)
     hit = np.empty(pooled.shape, dtype=bool)
-    for i in range(2):
-        for j in range(2):
-            np.equal(w[:, :, :, i, :, j], pooled, out=hit)
-            hit &= free
-            free ^= hit
-            np.multiply(g, hit, out=d[:, :, :, i, :, j])
+    for tap, target in zip(_taps(x), _taps(dx), strict=True):
+        np.equal(tap, pooled, out=hit)
+        hit &= free
+        free ^= hit
+        np.multiply(g, hit, out=target)
 
 
 def run_hand_cnn(
     w: Workload, X: np.ndarray, y: np.ndarray, dtype: np.dtype, steps: int
 ) -> Callable[[], None]:
-    """W4 fused by hand, channels first: each convolution is one matrix product
-    over an im2col copy of a zero-bordered buffer, ReLU follows the pooling,
-    the input gradient is col2im of one product, every buffer is reused."""
+    """W4 fused by hand: each convolution is one matrix product over an im2col
+    copy of a zero-bordered buffer, ReLU follows the pooling, the input
+    gradient is col2im of one product, every buffer is reused."""
     params = initial_params(w, dtype)  # lincoln's order: K1 b1 K2 b2 W3 b3 W4 b4
     K1, b1, K2, b2, W3, b3, W4, b4 = params
     vel = [np.zeros_like(p) for p in params]
@@ -80,9 +84,9 @@ def run_hand_cnn(
     lr = dtype.type(w.lr)
     scale = dtype.type(1.0 / bs)
     conv1, conv2 = _ConvBuffers(1, bs, 28, dtype), _ConvBuffers(16, bs, 14, dtype)
-    c1 = np.empty((16, bs, 28, 28), dtype=dtype)  # conv 1 + bias, before pooling
-    c2 = np.empty((32, bs, 14, 14), dtype=dtype)
-    p2 = np.empty((32, bs, 7, 7), dtype=dtype)  # pooled, then ReLU
+    c1 = np.empty((16, 28, 28, bs), dtype=dtype)  # conv 1 + bias, before pooling
+    c2 = np.empty((32, 14, 14, bs), dtype=dtype)
+    p2 = np.empty((32, 7, 7, bs), dtype=dtype)  # pooled, then ReLU
     g1, g2 = np.empty_like(c1), np.empty_like(c2)
     p1 = conv2.inner  # pooling 1 writes straight into conv 2's padded input
 
@@ -92,7 +96,7 @@ def run_hand_cnn(
             s = (step * bs) % (len(X) - bs)
             xb, yb = X[s : s + bs], y[s : s + bs]
             # forward
-            conv1.inner[...] = xb.transpose(1, 0, 2, 3)
+            conv1.inner[...] = xb.transpose(1, 2, 3, 0)
             cols1 = conv1.im2col()
             np.matmul(K1.reshape(16, 9), cols1, out=c1.reshape(16, -1))
             np.add(c1, b1.reshape(16, 1, 1, 1), out=c1)
@@ -102,7 +106,7 @@ def run_hand_cnn(
             np.matmul(K2m, cols2, out=c2.reshape(32, -1))
             np.add(c2, b2.reshape(32, 1, 1, 1), out=c2)
             pool_relu(c2, p2)
-            feat = p2.transpose(1, 0, 2, 3).reshape(bs, 32 * 49)
+            feat = p2.reshape(32 * 49, bs).T  # (batch, C*H*W), a view
             h = feat @ W3
             h += b3
             np.maximum(h, 0, out=h)
@@ -114,17 +118,18 @@ def run_hand_cnn(
             gh = z @ W4.T
             gh *= h > 0
             gW3, gb3 = feat.T @ gh, gh.sum(axis=0, keepdims=True)
-            gp2 = (gh @ W3.T).reshape(bs, 32, 7, 7).transpose(1, 0, 2, 3)
+            gp2 = (W3 @ gh.T).reshape(32, 7, 7, bs)  # batch-last, as p2
             gp2 *= p2 > 0
             unpool(gp2, c2, p2, g2)
-            gb2 = g2.sum(axis=(1, 2, 3)).reshape(b2.shape)
             g2m = g2.reshape(32, -1)
-            gK2 = (g2m @ cols2.T).reshape(32, 16, 3, 3).transpose(1, 0, 2, 3)
+            gb2 = g2m.sum(axis=1).reshape(b2.shape)
+            gK2 = (cols2 @ g2m.T).T.reshape(32, 16, 3, 3).transpose(1, 0, 2, 3)
             gp1 = conv2.col2im(K2m.T @ g2m)
             gp1 *= p1 > 0
             unpool(gp1, c1, p1, g1)
-            gb1 = g1.sum(axis=(1, 2, 3)).reshape(b1.shape)
-            gK1 = (g1.reshape(16, -1) @ cols1.T).reshape(1, 16, 3, 3)
+            g1m = g1.reshape(16, -1)
+            gb1 = g1m.sum(axis=1).reshape(b1.shape)
+            gK1 = (g1m @ cols1.T).reshape(1, 16, 3, 3)
             grads = [gK1, gb1, gK2, gb2, gW3, gb3, gW4, gb4]
             momentum_step(params, [np.ascontiguousarray(g) for g in grads], vel, lr)
 
