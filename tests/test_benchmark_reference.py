@@ -48,4 +48,3 @@ def test_w5_steps_change_the_parameters(benchmark) -> None:  # type: ignore[no-u
         go()
         for before, after in zip(start, go.params, strict=True):
             assert benchmark.np.max(benchmark.np.abs(after - before)) > 1e-4
-

@@ -330,3 +330,41 @@ def test_image_operations_hand_on_batch_last_memory(memory, rng):
     assert batch_last(conv.backward(bias.backward(g))).flags.c_contiguous
     fresh = Conv2DOp(conv.param)
     np.testing.assert_allclose(fresh.forward(np.ascontiguousarray(x)), conv.output)
+
+
+def test_a_dense_layer_after_flattened_batch_last_images_keeps_their_order(rng):
+    # Flatten of batch-last images is a view laid out (features, batch); the
+    # dense input gradient and the flattened gradient come back in that order,
+    # with the same values as for NCHW images in C order
+    from lincoln.ops.dense import WeightMultiply
+
+    images = rng.standard_normal((5, 3, 4, 4))
+    x = batch_first(np.ascontiguousarray(batch_last(images)))
+    W, g = rng.standard_normal((48, 7)), rng.standard_normal((5, 7))
+    grads = []
+    for inputs in (x, np.ascontiguousarray(images)):
+        flatten, dense = FlattenOp(), WeightMultiply(W)
+        out = dense.forward(flatten.forward(inputs))
+        np.testing.assert_allclose(out, images.reshape(5, -1) @ W)
+        grads.append(flatten.backward(dense.backward(g)))
+    assert batch_last(grads[0]).flags.c_contiguous
+    assert grads[1].flags.c_contiguous
+    expected = (g @ W.T).reshape(images.shape)
+    for grad in grads:
+        np.testing.assert_allclose(grad, expected)
+
+
+def test_recycler_reuses_an_array_only_in_the_memory_order_asked_for():
+    from lincoln.ops.buffers import Recycler
+
+    bin = Recycler()
+    nchw = np.empty((2, 3, 4, 5), dtype=np.float32)
+    batch_last_images = batch_first(np.empty((3, 4, 5, 2), dtype=np.float32))
+    kept = bin.take_like("output", batch_last_images)
+    assert batch_last(kept).flags.c_contiguous
+    bin.give_back("output", kept)
+    assert bin.take_like("output", nchw) is not kept  # another memory order
+    bin.give_back("output", kept)
+    assert bin.take_like("output", batch_last_images) is kept
+    bin.give_back("output", kept)
+    assert bin.take_like("output", batch_last_images, np.float64) is not kept
