@@ -368,3 +368,45 @@ def test_recycler_reuses_an_array_only_in_the_memory_order_asked_for():
     assert bin.take_like("output", batch_last_images) is kept
     bin.give_back("output", kept)
     assert bin.take_like("output", batch_last_images, np.float64) is not kept
+
+
+def test_dropout_after_a_convolution_keeps_batch_last_memory(rng):
+    # the mask is drawn in its input's memory order: output and gradient stay
+    # batch-last, so that the ReLU and pooling around it run along memory
+    from lincoln.ops.dropout import Dropout
+
+    conv = Conv2DOp(rng.standard_normal((2, 3, 3, 3)))
+    drop = Dropout(0.5, seed=0)
+    out = drop.forward(conv.forward(rng.standard_normal((4, 2, 6, 6))))
+    assert batch_last(out).flags.c_contiguous
+    assert batch_last(drop.backward(np.ones_like(out))).flags.c_contiguous
+    kept = drop.mask != 0
+    np.testing.assert_array_equal(out[kept], conv.output[kept] * 2)
+    assert 0.3 < kept.mean() < 0.7
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 5), (1, 3, 5, 5), (4, 1, 5, 5)])
+def test_relu_reuses_its_output_for_batch_last_images_of_any_size(shape, rng):
+    # axes of length 1 never step, whatever their strides say
+    from lincoln.ops.activations import ReLU
+
+    relu, outputs = ReLU(), set()
+    for _ in range(3):
+        x = batch_first(rng.standard_normal((*shape[1:], shape[0])))
+        out = relu.forward(x)
+        relu.backward(np.ones_like(out))
+        outputs.add(out.__array_interface__["data"][0])
+    assert len(outputs) == 1
+
+
+def test_a_convolution_pickled_between_forward_and_backward_stays_right(rng):
+    # unpickling makes the output an ordinary array; the buffer it gives back
+    # is not batch-last and must not be written through
+    import pickle
+
+    op = Conv2DOp(rng.standard_normal((2, 3, 3, 3)))
+    x, y = rng.standard_normal((2, 4, 2, 6, 6))
+    op.forward(x)
+    op = pickle.loads(pickle.dumps(op))
+    op.backward(np.ones((4, 3, 6, 6)))
+    np.testing.assert_allclose(op.forward(y), Conv2DOp(op.param).forward(y))

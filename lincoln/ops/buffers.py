@@ -46,6 +46,7 @@ class Recycler:
             or array.shape != shape
             or array.dtype != dtype
             or not array.flags.writeable  # e.g. unpickled from a read-only file
+            or not array.flags.c_contiguous  # e.g. a view of an unpickled output
         ):
             array = np.empty(shape, dtype=dtype)
         return array
@@ -75,6 +76,10 @@ class Recycler:
 
 
 def _element_strides(array: Array) -> tuple[int, ...]:
-    """The strides of ``array`` counted in elements: equal for two arrays of
-    one shape that are laid out alike in memory."""
-    return tuple(stride // array.itemsize for stride in array.strides)
+    """The strides of ``array`` counted in elements (0 along axes of length
+    1, which never step): equal for two arrays of one shape that are laid out
+    alike in memory."""
+    return tuple(
+        stride // array.itemsize if length > 1 else 0
+        for stride, length in zip(array.strides, array.shape, strict=True)
+    )

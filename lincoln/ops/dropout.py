@@ -61,11 +61,13 @@ class Dropout(Operation):
             return self.input_
         x = self.input_
         draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
-        keep = self.rng.random(x.shape, dtype=draw_dtype)
-        # the mask holds 0 or 1/keep_prob, so backward is one multiplication
-        self.mask = (keep < self.keep_prob).astype(x.dtype) / np.asarray(
-            self.keep_prob, dtype=x.dtype
-        )
+        keep = self.rng.random(x.shape, dtype=draw_dtype)  # C order, as ever
+        # the mask holds 0 or 1/keep_prob, so backward is one multiplication;
+        # it is laid out in memory as x is (e.g. batch-last images), so that
+        # the products here and the operations around run along memory
+        self.mask = np.empty_like(x)
+        np.copyto(self.mask, keep < self.keep_prob)
+        self.mask /= np.asarray(self.keep_prob, dtype=x.dtype)
         return x * self.mask
 
     def _input_grad(self, output_grad: Array) -> Array:
