@@ -40,14 +40,8 @@ class Recycler:
     def take(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
         """The array given back under ``name`` if it has this shape and dtype
         (its contents are stale), else a new uninitialised one."""
-        array = self._free.pop(name, None)
-        if (
-            array is None
-            or array.shape != shape
-            or array.dtype != dtype
-            or not array.flags.writeable  # e.g. unpickled from a read-only file
-            or not array.flags.c_contiguous  # e.g. a view of an unpickled output
-        ):
+        array = self._kept(name, shape, dtype)
+        if array is None or not array.flags.c_contiguous:  # e.g. after unpickling
             array = np.empty(shape, dtype=dtype)
         return array
 
@@ -56,16 +50,18 @@ class Recycler:
         (e.g. NCHW images in batch-last memory, :mod:`lincoln.ops.windows`), so
         that element-wise work on ``like`` runs along its memory."""
         dtype = like.dtype if dtype is None else np.dtype(dtype)
-        array = self._free.pop(name, None)
-        if (
-            array is None
-            or array.shape != like.shape
-            or array.dtype != dtype
-            or not array.flags.writeable
-            or _element_strides(array) != _element_strides(like)
-        ):
+        array = self._kept(name, like.shape, dtype)
+        if array is None or _element_strides(array) != _element_strides(like):
             array = np.empty_like(like, dtype=dtype)
         return array
+
+    def _kept(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array | None:
+        """The array given back under ``name`` if it has this shape and dtype
+        and may be written (not, e.g., unpickled from a read-only file)."""
+        array = self._free.pop(name, None)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            return None
+        return array if array.flags.writeable else None
 
     def give_back(self, name: str, array: Array) -> None:
         """Let the next :meth:`take` of ``name`` overwrite ``array``."""
