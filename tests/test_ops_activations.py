@@ -39,6 +39,47 @@ def test_relu_gradient_at_zero_is_zero() -> None:
     np.testing.assert_array_equal(relu.backward(np.ones((1, 2))), 0.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_over_steps_in_any_memory_order_matches_numpy(rng, dtype) -> None:
+    # the same op over several steps and shapes, on NCHW views of batch-last
+    # memory and on plain arrays: the zeros it compares against stay zero and
+    # its reused buffers never leak one step's values into the next
+    relu = ReLU()
+    for shape, batch_last in [
+        ((4, 3, 5, 6), True),
+        ((4, 3, 5, 6), False),
+        ((4, 3, 5, 6), True),
+        ((2, 7), False),
+    ]:
+        x = rng.standard_normal(shape).astype(dtype)
+        if batch_last:
+            x = np.ascontiguousarray(np.moveaxis(x, 0, -1))
+            x = np.moveaxis(x, -1, 0)
+        x.flat[:3] = [np.nan, -0.0, np.inf]
+        kept = x.copy()
+        g = rng.standard_normal(shape).astype(dtype)
+        out = relu.forward(x)
+        np.testing.assert_array_equal(out, np.maximum(x, 0))
+        assert out.strides == x.strides  # in the input's memory order
+        np.testing.assert_array_equal(relu.backward(g), g * (x > 0))
+        np.testing.assert_array_equal(x, kept)  # the input is never written
+
+
+def test_recycler_zeros_are_read_only_and_kept_per_layout() -> None:
+    from lincoln.ops.buffers import Recycler
+
+    bin = Recycler()
+    x = np.ones((2, 3, 4), dtype=np.float32)
+    zeros = bin.zeros_like(x)
+    assert not zeros.any() and zeros.dtype == np.float32
+    assert not zeros.flags.writeable
+    with pytest.raises(ValueError):
+        np.maximum(x, 0, out=zeros)
+    assert bin.zeros_like(x) is zeros
+    assert bin.zeros_like(x.transpose(2, 0, 1)) is not zeros  # another layout
+    assert bin.zeros_like(x.astype(np.float64)).dtype == np.float64
+
+
 def test_values() -> None:
     x = np.array([[-2.0, 0.0, 3.0]])
     np.testing.assert_allclose(Sigmoid().forward(x), 1 / (1 + np.exp(-x)), rtol=1e-14)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ..base import Array, Operation
 from ..errors import ConfigError
@@ -105,10 +105,11 @@ class MaxPool2D(_Pool2D):
             return
         if self._source is not None:  # from an earlier network: give it back
             self._source.take_back_activation()
-        self.activation = previous.activation if takes else None  # type: ignore[union-attr]
-        self._source = previous if takes else None
-        if takes:
-            previous.activation_moved = True  # type: ignore[union-attr]
+        source = cast(Conv2D, previous) if takes else None
+        self.activation = None if source is None else source.activation
+        self._source = source
+        if source is not None:
+            source.activation_moved = True
 
 
 @LAYERS.register("avgpool2d")

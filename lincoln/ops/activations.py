@@ -113,14 +113,18 @@ class ReLU(Operation):
         if np.ndim(x) == 0:  # a scalar
             return np.maximum(x, 0)
         out = self._buffers.take_like("output", x)
-        return np.maximum(x, 0, out=out)
+        # against an array of zeros, not the scalar 0: NumPy's vector loop for
+        # maximum needs two arrays (against a scalar it is a branching loop, up
+        # to 3x slower when the signs are mixed)
+        return np.maximum(x, self._buffers.zeros_like(x), out=out)
 
     def _input_grad(self, output_grad: Array) -> Array:
         g, x = output_grad, self.input_
         if np.ndim(x) == 0 or np.shape(g) != x.shape:
             return g * (x > 0)
         grad = self._buffers.take_like("grad", x, np.result_type(g, x))
-        np.multiply(g, x > 0, out=grad)
+        np.greater(x, 0, out=grad)  # 1 where the input is positive, else 0
+        grad *= g
         self._buffers.give_back("grad", grad)  # for the next backward
         self._buffers.give_back("output", self.output)  # this step is done
         return grad

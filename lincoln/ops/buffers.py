@@ -36,6 +36,7 @@ class Recycler:
 
     def __init__(self) -> None:
         self._free: dict[str, Array] = {}
+        self._zeros: Array | None = None
 
     def take(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
         """The array given back under ``name`` if it has this shape and dtype
@@ -62,6 +63,20 @@ class Recycler:
         if array is None or array.shape != shape or array.dtype != dtype:
             return None
         return array if array.flags.writeable else None
+
+    def zeros_like(self, like: Array) -> Array:
+        """A read-only array of zeros of ``like``'s shape, dtype and memory
+        order, kept for the next call."""
+        zeros = self._zeros
+        if (
+            zeros is None
+            or zeros.shape != like.shape
+            or zeros.dtype != like.dtype
+            or _element_strides(zeros) != _element_strides(like)
+        ):
+            zeros = self._zeros = np.zeros_like(like)
+            zeros.flags.writeable = False
+        return zeros
 
     def give_back(self, name: str, array: Array) -> None:
         """Let the next :meth:`take` of ``name`` overwrite ``array``."""

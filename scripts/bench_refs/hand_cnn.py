@@ -8,7 +8,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .hand_dense import momentum_step, softmax_ce_in_place
+from .hand_dense import (
+    momentum_step,
+    relu_grad_in_place,
+    relu_in_place,
+    softmax_ce_in_place,
+)
 from .workloads import Workload, initial_params
 
 __all__ = ["run_hand_cnn", "pool_relu", "unpool"]
@@ -55,7 +60,7 @@ def pool_relu(x: np.ndarray, out: np.ndarray) -> None:
     np.maximum(a, b, out=out)
     np.maximum(out, c, out=out)
     np.maximum(out, d, out=out)
-    np.maximum(out, 0, out=out)
+    relu_in_place(out)
 
 
 def unpool(g: np.ndarray, x: np.ndarray, pooled: np.ndarray, dx: np.ndarray) -> None:
@@ -109,23 +114,23 @@ def run_hand_cnn(
             feat = p2.reshape(32 * 49, bs).T  # (batch, C*H*W), a view
             h = feat @ W3
             h += b3
-            np.maximum(h, 0, out=h)
+            relu_in_place(h)
             z = h @ W4
             z += b4
             losses.append(softmax_ce_in_place(z, yb, rows, scale))
             # backward
             gW4, gb4 = h.T @ z, z.sum(axis=0, keepdims=True)
             gh = z @ W4.T
-            gh *= h > 0
+            relu_grad_in_place(gh, h)
             gW3, gb3 = feat.T @ gh, gh.sum(axis=0, keepdims=True)
             gp2 = (W3 @ gh.T).reshape(32, 7, 7, bs)  # batch-last, as p2
-            gp2 *= p2 > 0
+            relu_grad_in_place(gp2, p2)
             unpool(gp2, c2, p2, g2)
             g2m = g2.reshape(32, -1)
             gb2 = g2m.sum(axis=1).reshape(b2.shape)
             gK2 = (cols2 @ g2m.T).T.reshape(32, 16, 3, 3).transpose(1, 0, 2, 3)
             gp1 = conv2.col2im(K2m.T @ g2m)
-            gp1 *= p1 > 0
+            relu_grad_in_place(gp1, p1)
             unpool(gp1, c1, p1, g1)
             g1m = g1.reshape(16, -1)
             gb1 = g1m.sum(axis=1).reshape(b1.shape)

@@ -5,6 +5,7 @@ loops, the way the book's published Conv2D computes it."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -12,12 +13,33 @@ import numpy as np
 from .workloads import MOMENTUM, Workload, initial_params
 
 __all__ = [
+    "relu_in_place",
+    "relu_grad_in_place",
     "softmax_ce_in_place",
     "momentum_step",
     "run_hand_mlp",
     "run_hand_conv",
     "run_loop_conv",
 ]
+
+
+@functools.cache
+def _scratch(shape: tuple[int, ...], dtype: np.dtype, zero: bool) -> np.ndarray:
+    """One array per shape, dtype and use, kept for every step."""
+    return np.zeros(shape, dtype=dtype) if zero else np.empty(shape, dtype=dtype)
+
+
+def relu_in_place(h: np.ndarray) -> None:
+    """``h = max(h, 0)``, against an array of zeros as lincoln's ReLU does
+    (NumPy's vector loop for maximum needs two arrays)."""
+    np.maximum(h, _scratch(h.shape, h.dtype, zero=True), out=h)
+
+
+def relu_grad_in_place(g: np.ndarray, h: np.ndarray) -> None:
+    """``g *= h > 0`` through a reused float mask, as lincoln's ReLU does."""
+    mask = _scratch(h.shape, g.dtype, zero=False)
+    np.greater(h, 0, out=mask)
+    g *= mask
 
 
 def softmax_ce_in_place(
@@ -77,7 +99,7 @@ def run_hand_mlp(
                     h += 1.0
                     h *= 0.5
                 else:
-                    np.maximum(h, 0, out=h)
+                    relu_in_place(h)
                 acts.append(h)
             z = acts[-1] @ Ws[-1]
             z += bs_[-1]
@@ -94,7 +116,7 @@ def run_hand_mlp(
                 if sigmoid:
                     g *= h * (1.0 - h)
                 else:
-                    g *= h > 0
+                    relu_grad_in_place(g, h)
             grads.reverse()  # W0, b0, W1, b1, ...
             momentum_step(params, grads, vel, lr)
 
@@ -140,7 +162,7 @@ def run_hand_conv(
             K = kernel.reshape(cout, k * k)  # cin == 1: (1, 8, 3, 3) -> (8, 9)
             conv = np.matmul(K, cols.reshape(bs, k * k, H * W_))  # (bs, 8, H*W)
             conv += conv_b.reshape(1, cout, 1)
-            np.maximum(conv, 0, out=conv)
+            relu_in_place(conv)
             feat = conv.reshape(bs, cout * H * W_)
             z = feat @ dense_W
             z += dense_b
@@ -148,7 +170,7 @@ def run_hand_conv(
             g_dW = feat.T @ z
             g_db = z.sum(axis=0, keepdims=True)
             g_conv = (z @ dense_W.T).reshape(bs, cout, H * W_)
-            g_conv *= conv > 0
+            relu_grad_in_place(g_conv, conv)
             g_cb = g_conv.sum(axis=(0, 2)).reshape(conv_b.shape)
             g_K = np.matmul(g_conv, cols.reshape(bs, k * k, H * W_).transpose(0, 2, 1))
             g_K = g_K.sum(axis=0).reshape(kernel.shape)
@@ -184,7 +206,7 @@ def run_loop_conv(
                             window, kernel, axes=([0, 1, 2], [0, 2, 3])
                         )
             conv += conv_b
-            np.maximum(conv, 0, out=conv)
+            relu_in_place(conv)
             feat = conv.reshape(bs, -1)
             z = feat @ dense_W + dense_b
             z -= z.max(axis=1, keepdims=True)
