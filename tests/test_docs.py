@@ -303,14 +303,14 @@ def test_every_published_figure_keeps_its_command() -> None:
     bench = (DOCS / "benchmarks.md").read_text(encoding="utf-8")
     assert "python scripts/benchmark.py --dtype float32 --reps 5" in readme
     assert "python scripts/benchmark.py --dtype float32 --reps 5" in bench
-    for figure in ("169,880", "5,856", "4,701", "626", "2.53", "0.72", "1.05"):
+    for figure in ("162,814", "6,168", "4,748", "598", "2.59", "1.11", "1.21"):
         assert figure in readme and figure in bench, figure
     for figure, command in (
         ("93.34%", "lincoln train configs/fashion_cnn.toml"),
         ("91.46%", "lincoln train configs/fashion_cnn.toml"),
         ("87.81%", "python scripts/reproduce_book.py"),
         ("87.58%", "python scripts/reproduce_book.py --select-on-test"),
-        ("97,209", "python scripts/benchmark.py --dtype float32 --reps 5"),
+        ("103,744", "python scripts/benchmark.py --dtype float32 --reps 5"),
     ):
         assert figure in bench and command.split(" --")[0] in bench, figure
     assert "--select-on-test" in bench
