@@ -52,7 +52,7 @@ class Recycler:
         that element-wise work on ``like`` runs along its memory."""
         dtype = like.dtype if dtype is None else np.dtype(dtype)
         array = self._kept(name, like.shape, dtype)
-        if array is None or _element_strides(array) != _element_strides(like):
+        if array is None or not _laid_out_alike(array, like):
             array = np.empty_like(like, dtype=dtype)
         return array
 
@@ -72,7 +72,7 @@ class Recycler:
             zeros is None
             or zeros.shape != like.shape
             or zeros.dtype != like.dtype
-            or _element_strides(zeros) != _element_strides(like)
+            or not _laid_out_alike(zeros, like)
         ):
             zeros = self._zeros = np.zeros_like(like)
             zeros.flags.writeable = False
@@ -84,6 +84,13 @@ class Recycler:
 
     def __repr__(self) -> str:
         return f"Recycler({sorted(self._free)})"
+
+
+def _laid_out_alike(array: Array, like: Array) -> bool:
+    """True if ``array`` steps through memory as ``like`` (of the same shape) does."""
+    if array.strides == like.strides and array.itemsize == like.itemsize:
+        return True  # the common case, without counting
+    return _element_strides(array) == _element_strides(like)
 
 
 def _element_strides(array: Array) -> tuple[int, ...]:
