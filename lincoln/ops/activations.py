@@ -113,9 +113,9 @@ class ReLU(Operation):
         if np.ndim(x) == 0:  # a scalar
             return np.maximum(x, 0)
         out = self._buffers.take_like("output", x)
-        # against an array of zeros, not the scalar 0: NumPy's vector loop for
-        # maximum needs two arrays (against a scalar it is a branching loop, up
-        # to 3x slower when the signs are mixed)
+        # against an array of zeros, not the scalar 0: NumPy 2.4 (on AVX2) runs
+        # maximum's vector loop for two arrays only; against a scalar it takes
+        # a branching loop, up to 3x slower on inputs of mixed signs
         return np.maximum(x, self._buffers.zeros_like(x), out=out)
 
     def _input_grad(self, output_grad: Array) -> Array:
