@@ -88,7 +88,9 @@ class Augment:
         """A randomly shifted (and flipped) copy of ``images``.
 
         Raises:
-            ShapeError: ``images`` is not 4-D ``(batch, channels, height, width)``.
+            ShapeError: ``images`` is not 4-D ``(batch, channels, height, width)``,
+                or ``shift`` is not smaller than their height and width (it
+                would blank whole images).
         """
         x = np.asarray(images)
         if x.ndim != 4:
@@ -97,6 +99,12 @@ class Augment:
                 f"received shape {x.shape}"
             )
         n, _, h, w = x.shape
+        if self.shift >= min(h, w):
+            raise ShapeError(
+                f"Augment: shift must be smaller than the images' height and width "
+                f"(a larger one blanks whole images), received shift={self.shift} "
+                f"for images of {h}x{w} pixels"
+            )
         out = x.copy()
         if self.flip:
             mirrored = self.rng.random(n) < 0.5
@@ -108,8 +116,6 @@ class Augment:
         moves = self.rng.integers(-k, k + 1, size=(n, 2))
         # one slice copy per distinct shift (at most (2k + 1)^2), not per image
         for dy, dx in np.unique(moves, axis=0):
-            if abs(dy) >= h or abs(dx) >= w:
-                continue  # shifted out entirely: the image is all fill
             rows = np.flatnonzero((moves[:, 0] == dy) & (moves[:, 1] == dx))
             dst_y, src_y = _span(int(dy), h)
             dst_x, src_x = _span(int(dx), w)

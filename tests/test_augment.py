@@ -82,7 +82,7 @@ def test_flip_mirrors_about_half_and_is_its_own_inverse(rng) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(shift=st.integers(0, 12), seed=st.integers(0, 2**32))
+@given(shift=st.integers(0, 4), seed=st.integers(0, 2**32))
 def test_pixels_are_only_moved_or_zeroed(shift: int, seed: int) -> None:
     x = np.random.default_rng(seed).uniform(0.5, 1.0, (4, 1, 5, 6))
     out = Augment(shift=shift, flip=True, seed=seed)(x)
@@ -90,6 +90,13 @@ def test_pixels_are_only_moved_or_zeroed(shift: int, seed: int) -> None:
     # every non-zero output pixel is one of its image's pixels
     for src, dst in zip(x, out, strict=True):
         assert np.isin(dst[dst != 0], src).all()
+
+
+def test_a_shift_as_large_as_the_images_is_refused() -> None:
+    x = np.ones((2, 1, 5, 6))
+    assert Augment(shift=4, seed=0)(x).shape == x.shape
+    with pytest.raises(ShapeError, match=r"shift=5 for images of 5x6 pixels"):
+        Augment(shift=5, seed=0)(x)
 
 
 def test_shifted_in_pixels_take_the_fill_value(rng) -> None:
