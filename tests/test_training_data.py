@@ -210,3 +210,17 @@ def test_a_regressor_splits_without_strata(rng) -> None:
         X, y, epochs=2, eval_every=1, verbose=False, validation_split=0.25
     )
     assert len(history.val_loss) == 2
+
+
+def test_data_the_network_cannot_take_is_named_with_its_own_shape(rng) -> None:
+    # the network is probed with one sample; the error shows the whole array
+    from lincoln.errors import ShapeError
+    from lincoln.layers import Conv2D
+
+    X = rng.random((20, 64)).astype(np.float32)
+    y = rng.integers(0, 3, 20)
+    net = NeuralNetwork(
+        [Conv2D(2, 3, flatten=True), Dense(3)], SoftmaxCrossEntropy(), seed=0
+    )
+    with pytest.raises(ShapeError, match=r"^fit: X_train of shape \(20, 64\): Conv2D"):
+        Trainer(net, SGD(0.1)).fit(X, y, epochs=1, progress=False)

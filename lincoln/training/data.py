@@ -94,7 +94,10 @@ def check_data(net: Any, X: Any, y: Any, name: str) -> tuple[Array, Array]:
             f"was built for samples of shape {built_for}"
             + (" (the shape of X_train)" if name != "train" else "")
         )
-    out_shape = net.forward(X[:1], inference=True).shape[1:]
+    try:  # one sample through the network: the shape of its output
+        out_shape = net.forward(X[:1], inference=True).shape[1:]
+    except ShapeError as error:  # the message shows that sample's shape
+        raise ShapeError(f"fit: X_{name} of shape {X.shape}: {error}") from error
     if is_classifier(net) and (
         y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and out_shape != (1,))
     ):
