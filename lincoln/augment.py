@@ -89,8 +89,8 @@ class Augment:
 
         Raises:
             ShapeError: ``images`` is not 4-D ``(batch, channels, height, width)``,
-                or ``shift`` is not smaller than their height and width (it
-                would blank whole images).
+                or ``shift`` is not smaller than their height and width
+                (:meth:`check_size`).
         """
         x = np.asarray(images)
         if x.ndim != 4:
@@ -99,12 +99,7 @@ class Augment:
                 f"received shape {x.shape}"
             )
         n, _, h, w = x.shape
-        if self.shift >= min(h, w):
-            raise ShapeError(
-                f"Augment: shift must be smaller than the images' height and width "
-                f"(a larger one blanks whole images), received shift={self.shift} "
-                f"for images of {h}x{w} pixels"
-            )
+        self.check_size(h, w)
         out = x.copy()
         if self.flip:
             mirrored = self.rng.random(n) < 0.5
@@ -121,6 +116,16 @@ class Augment:
             dst_x, src_x = _span(int(dx), w)
             shifted[rows, :, dst_y, dst_x] = out[rows, :, src_y, src_x]
         return shifted
+
+    def check_size(self, height: int, width: int) -> None:
+        """Raise :class:`ShapeError` unless ``shift`` is smaller than images of
+        ``height x width`` pixels (a shift as large blanks whole images)."""
+        if self.shift >= min(height, width):
+            raise ShapeError(
+                f"Augment: shift must be smaller than the images' height and width "
+                f"(a shift as large blanks whole images), received shift={self.shift} "
+                f"for images of {height}x{width} pixels"
+            )
 
     def get_config(self) -> dict[str, Any]:
         return {

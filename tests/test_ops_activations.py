@@ -65,6 +65,33 @@ def test_relu_over_steps_in_any_memory_order_matches_numpy(rng, dtype) -> None:
         np.testing.assert_array_equal(x, kept)  # the input is never written
 
 
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix
+def test_relu_gradient_is_element_wise_for_numpy_matrices() -> None:
+    x = np.matrix([[1.0, 2.0], [3.0, -4.0]])
+    g = np.matrix([[10.0, 20.0], [30.0, 40.0]])
+    relu = ReLU()
+    relu.forward(x)
+    np.testing.assert_array_equal(relu.backward(g), [[10.0, 20.0], [30.0, 0.0]])
+
+
+def test_relu_keeps_no_zeros_for_prediction(rng) -> None:
+    # prediction batches can be large: the array of zeros ReLU compares
+    # against is kept in training only
+    import tracemalloc
+
+    x = rng.standard_normal((256, 1024))
+    relu = ReLU()
+    tracemalloc.start()
+    out = relu.forward(x, inference=True)
+    kept = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    assert kept < 1.5 * x.nbytes  # the output only
+    relu.forward(x)
+    relu.backward(np.ones_like(x))
+    assert not relu._buffers.zeros_like(x).any()
+
+
 def test_recycler_zeros_are_read_only_and_kept_per_layout() -> None:
     from lincoln.ops.buffers import Recycler
 

@@ -200,3 +200,26 @@ def test_config_bad_shift_names_file_and_key(tmp_path: Path) -> None:
         cfg.fit_options(exp)
     with pytest.raises(ConfigError, match=r"data\.flip"):
         cfg.load_config(_write(tmp_path, "image", 'flip = "yes"'))
+
+
+def test_config_shift_as_large_as_the_images_is_refused_before_training(
+    tmp_path: Path,
+) -> None:
+    # the digits are 8x8: a shift of 8 would blank whole images
+    exp = cfg.load_config(_write(tmp_path, "image", "shift = 8"))
+    with pytest.raises(
+        ConfigError, match=r"^\S*aug\.toml: data\.shift: .*shift=8 for images of 8x8"
+    ):
+        cfg.fit_options(exp)
+    assert cfg.fit_options(cfg.load_config(_write(tmp_path, "image", "shift = 7")))
+
+
+@pytest.mark.parametrize("shift", [-1, 8])
+def test_run_experiment_names_the_file_once_for_a_bad_shift(
+    tmp_path: Path, shift: int
+) -> None:
+    exp = cfg.load_config(_write(tmp_path, "image", f"shift = {shift}"))
+    with pytest.raises(ConfigError) as caught:
+        cfg.run_experiment(exp, verbose=False, progress=False)
+    message = str(caught.value)
+    assert message.count("aug.toml") == 1 and "data.shift" in message

@@ -21,7 +21,7 @@ from ..datasets import (
     one_hot,
     train_test_split,
 )
-from ..errors import check_seed
+from ..errors import ShapeError, check_seed
 from ..layers import Layer, layer_from_config
 from ..losses import get_loss
 from ..network import NeuralNetwork
@@ -129,12 +129,17 @@ def fit_options(exp: Experiment, scaler: Standardizer | None = None) -> dict[str
         with exp.at("trainer.seed"):
             seed = check_seed("fit", options.get("seed", 1))
         with exp.at("data.shift"):  # flip is checked by the reader
-            options["augment"] = Augment(
+            augment = Augment(
                 data.get("shift", 0),
                 data.get("flip", False),
                 seed=seed,
                 fill=0.0 if scaler is None else blank_pixel(scaler),
             )
+        try:  # known from the data set's name, before a batch is drawn
+            augment.check_size(*IMAGE_SIZES[data["name"]])
+        except ShapeError as exc:
+            raise exp.error("data.shift", str(exc)) from None
+        options["augment"] = augment
     return options
 
 

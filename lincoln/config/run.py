@@ -101,6 +101,7 @@ def run_experiment(
     validation = (None, None) if split is not None else (X_test, y_test)
     if not len(X_test):  # a text with val_fraction = 0: nothing to validate on
         validation = (None, None)
+    options = fit_options(exp, scaler)
     start = time.perf_counter()
     interrupted: KeyboardInterrupt | None = None
     try:
@@ -112,7 +113,7 @@ def run_experiment(
                 verbose=verbose,
                 progress=progress,
                 validation_split=split,
-                **fit_options(exp, scaler),
+                **options,
             )
     except KeyboardInterrupt as exc:  # fit kept the best model and its history:
         if trainer.history is None:  # write the run directory, then stop (130)

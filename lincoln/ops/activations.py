@@ -112,11 +112,12 @@ class ReLU(Operation):
         x = self.input_
         if np.ndim(x) == 0:  # a scalar
             return np.maximum(x, 0)
-        out = self._buffers.take_like("output", x)
         # against an array of zeros, not the scalar 0: NumPy 2.4 (on AVX2) runs
         # maximum's vector loop for two arrays only; against a scalar it takes
-        # a branching loop, up to 3x slower on inputs of mixed signs
-        return np.maximum(x, self._buffers.zeros_like(x), out=out)
+        # a branching loop, up to 3x slower on inputs of mixed signs. Training
+        # keeps its zeros; prediction, whose batches may be large, does not.
+        zeros = np.zeros_like(x) if self.inference else self._buffers.zeros_like(x)
+        return np.maximum(x, zeros, out=self._buffers.take_like("output", x))
 
     def _input_grad(self, output_grad: Array) -> Array:
         g, x = output_grad, self.input_
@@ -124,7 +125,7 @@ class ReLU(Operation):
             return g * (x > 0)
         grad = self._buffers.take_like("grad", x, np.result_type(g, x))
         np.greater(x, 0, out=grad)  # 1 where the input is positive, else 0
-        grad *= g
+        np.multiply(grad, g, out=grad)
         self._buffers.give_back("grad", grad)  # for the next backward
         self._buffers.give_back("output", self.output)  # this step is done
         return grad

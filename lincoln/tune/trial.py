@@ -83,8 +83,9 @@ def check_experiment(exp: Experiment, metric: str) -> NeuralNetwork:
         )
     net = build_network(exp)
     build_optimizer(exp)
+    options = fit_options(exp)
     with exp.at("trainer"):
-        FitOptions(**fit_options(exp), validation_split=split)
+        FitOptions(**options, validation_split=split)
     if metric == "val_accuracy" and not is_classifier(net):
         raise exp.error(
             "model.loss",
@@ -193,6 +194,7 @@ class Objective:
         trainer = Trainer(net, build_optimizer(exp))
         X_train, y_train, scaler = self._training_data(exp, net.dtype)
         pruning = PruningCallback(trial, self.metric)
+        options = fit_options(exp, scaler)
         with exp.at("trainer"):
             history = trainer.fit(
                 X_train,
@@ -201,7 +203,7 @@ class Objective:
                 progress=False,
                 callbacks=[pruning],
                 validation_split=exp.config["data"]["validation_split"],
-                **fit_options(exp, scaler),
+                **options,
             )
         return history, pruning
 
